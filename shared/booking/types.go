@@ -268,3 +268,13 @@ type AppointmentSegment struct {
 type Slot struct {
 	Start time.Time
 }
+
+// TenantConfig is everything a tenant file declares: what `scripts/tenant
+// apply` writes and what the functions read.
+type TenantConfig struct {
+	Tenant       Tenant
+	Branches     []Branch
+	PhoneNumbers []PhoneNumber
+	Services     []Service
+	Staff        []Staff
+}
