@@ -1,0 +1,88 @@
+# Telefonagent booking gateway. `make help` lists the targets.
+SHELL := /bin/bash
+export GOFLAGS := -buildvcs=false
+export AWS_EC2_METADATA_DISABLED := true
+export AWS_XRAY_CONTEXT_MISSING := IGNORE_ERROR
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK_DISABLE_CLI_TELEMETRY := true
+
+TOOLS_DIR   := $(CURDIR)/.tools/node
+export RETELL_SDK_DIR := $(TOOLS_DIR)
+export PRISM_BIN      := $(TOOLS_DIR)/node_modules/.bin/prism
+
+GOARCH_LAMBDA := arm64
+BUILD_FLAGS   := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+FUNCTIONS      = $(shell go run ./scripts/catalog names)
+
+.PHONY: help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
+
+help:
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+build: ## build every catalogued function into dist/<name>/bootstrap (linux/arm64)
+	@$(MAKE) --no-print-directory _build ARCH=$(GOARCH_LAMBDA)
+
+build-local: ## the same for this machine's architecture (for the Lambda emulator)
+	@$(MAKE) --no-print-directory _build ARCH=$$(go env GOARCH)
+
+_build:
+	@mkdir -p dist
+	@for f in $(FUNCTIONS); do \
+	  if [ -f functions/$$f/main.go ]; then \
+	    CGO_ENABLED=0 GOOS=linux GOARCH=$(ARCH) go build $(BUILD_FLAGS) -o dist/$$f/bootstrap ./functions/$$f || exit 1; \
+	    stat -c %s dist/$$f/bootstrap | awk -v f=$$f -v a=$(ARCH) '{printf "%-24s %6.1f MB  (linux/%s)\n", f, $$1/1048576, a}'; \
+	  else printf '%-24s not written yet\n' $$f; fi; \
+	done
+
+tools: $(TOOLS_DIR)/.installed ## install the Node tools tests use (official retell-sdk, Prism)
+$(TOOLS_DIR)/.installed:
+	@mkdir -p $(TOOLS_DIR)
+	cd $(TOOLS_DIR) && [ -f package.json ] || (cd $(TOOLS_DIR) && npm init -y >/dev/null)
+	cd $(TOOLS_DIR) && npm install --no-audit --no-fund --loglevel=error retell-sdk@5.66.1 @stoplight/prism-cli@5.14.2
+	@touch $@
+
+services: ## start MariaDB and Redis on loopback if they are not running (installs them if missing)
+	@scripts/services.sh
+
+test: tools services test-go test-infra ## unit + integration tests against real MariaDB and Redis, plus the CDK tests
+
+test-go:
+	go vet ./...
+	go test -count=1 -timeout 15m ./...
+
+test-infra:
+	cd infra && go test -count=1 -timeout 15m ./...
+
+dev: ## the whole gateway on http://127.0.0.1:8080 (embedded MySQL, Redis and Cal.com unless configured)
+	go run ./scripts/dev
+
+demo: ## a simulated phone call against the dev gateway
+	go run ./scripts/simulate-call --scenario all
+
+bench: services ## benchmarks against real MariaDB and Redis
+	go test -run '^$$' -bench . -benchmem ./shared/...
+
+fuzz: ## run every fuzz target for a short while
+	@for p in $$(go list ./shared/...); do \
+	  for f in $$(go test -list '^Fuzz' $$p | grep '^Fuzz'); do go test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$p || exit 1; done; done
+
+migrate: ## apply schema migrations to MYSQL_DSN
+	go run ./scripts/migrate up
+
+retell-tools: ## print the Retell custom-tool definitions (URL from API_BASE_URL)
+	@go run ./scripts/retell-tools
+
+synth: build ## synthesize the CloudFormation templates (offline)
+	npm ci --no-audit --no-fund --loglevel=error
+	npx cdk synth --no-notices -c stage=$${STAGE:-dev} >/dev/null && echo "synth ok: cdk.out/"
+
+deploy: build ## deploy a stage: make deploy STAGE=prod
+	npm ci --no-audit --no-fund --loglevel=error
+	npx cdk deploy --no-notices --all -c stage=$${STAGE:-dev} --require-approval never
+
+lint: vet ## formatting, vet and vulnerability check
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
+
+vet:
+	go vet ./...
