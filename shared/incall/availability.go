@@ -1,0 +1,281 @@
+package incall
+
+import (
+	"context"
+	"time"
+
+	"github.com/telefonagent/gateway/shared/booking"
+	"github.com/telefonagent/gateway/shared/spoken"
+)
+
+// target is a resolved request: which service, when, and with which
+// time-of-day preference.
+type target struct {
+	service booking.Service
+	req     spoken.Request
+	start   time.Time // zero when no time was given
+	window  *spoken.Window
+}
+
+// resolveTarget turns the caller's words into a service and a time. It
+// answers (never errors) for anything the caller must clarify.
+func (s *Scheduler) resolveTarget(sc *scope, serviceName, date, clock, preference string) (*target, *Answer) {
+	sv, ok := findService(sc.services, serviceName)
+	if !ok {
+		id := msgUnknownService
+		if serviceName == "" {
+			id = msgWhichService
+		}
+		a := fail(ReasonUnknownService, say(sc.locale, id, serviceNames(sc.services, sc.locale)))
+		return nil, &a
+	}
+	if sv.Composite() && !s.CompositeServices {
+		a := fail(ReasonUnknownService, say(sc.locale, msgUnknownService, serviceNames(simpleOnly(sc.services), sc.locale)))
+		return nil, &a
+	}
+	req, err := spoken.Resolve(date, clock, sc.now, sc.loc, sc.locale)
+	if err != nil {
+		if spoken.Reason(err) == spoken.ReasonUnclearTime {
+			a := fail(ReasonUnclearTime, say(sc.locale, msgUnclearTime))
+			return nil, &a
+		}
+		a := fail(ReasonUnclearDate, say(sc.locale, msgUnclearDate))
+		return nil, &a
+	}
+	t := &target{service: sv, req: req, window: req.Preference}
+	if preference != "" && t.window == nil {
+		if w, ok := spoken.ParsePreference(preference, sc.locale); ok {
+			t.window = &w
+		}
+	}
+	if req.HasTime {
+		// A time in the spring-forward gap does not exist on the wall clock;
+		// rather than book the shifted time silently, ask again.
+		if !req.Exists(sc.loc) {
+			a := fail(ReasonUnclearTime, say(sc.locale, msgUnclearTime))
+			return nil, &a
+		}
+		t.start = req.Start(sc.loc)
+	}
+	return t, nil
+}
+
+func simpleOnly(svcs []booking.Service) []booking.Service {
+	var out []booking.Service
+	for _, s := range svcs {
+		if !s.Composite() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// CheckAvailability answers whether the requested time is free and offers
+// up to three alternatives when it is not.
+func (s *Scheduler) CheckAvailability(ctx context.Context, call Call, args Args) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return deref(ans), err
+	}
+	t, ans := s.resolveTarget(sc, args.Service, args.Date, args.Time, args.TimePreference)
+	if ans != nil {
+		return *ans, nil
+	}
+	a, err := s.availability(ctx, sc, t)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	return a, nil
+}
+
+func deref(a *Answer) Answer {
+	if a == nil {
+		return Answer{}
+	}
+	return *a
+}
+
+// availability is shared by check-availability, booking and rescheduling.
+func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Answer, error) {
+	now := s.realNow(sc)
+	if t.start.IsZero() {
+		return s.dayOptions(ctx, sc, t, now)
+	}
+	a := Answer{Requested: t.start.In(sc.loc).Format(time.RFC3339), Available: boolPtr(false)}
+	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+	reason := ""
+	switch {
+	case t.start.Before(now):
+		reason = ReasonPast
+	case t.start.Before(now.Add(time.Duration(sc.branch.MinNoticeMinutes) * time.Minute)):
+		reason = ReasonTooSoon
+	case !withinHours(sc, t.service, t.start):
+		reason = ReasonClosed
+	}
+	from := t.start
+	if from.Before(now) {
+		from = now
+	}
+	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
+	if err != nil {
+		return Answer{}, err
+	}
+	if reason == "" {
+		for _, f := range free {
+			if f.Equal(t.start) {
+				a.OK, a.Available = true, boolPtr(true)
+				a.Message = say(sc.locale, msgAvailable, capitalize(when))
+				return a, nil
+			}
+		}
+		reason = ReasonSlotTaken
+	}
+	alts := s.alternatives(sc, t, free, now)
+	a.Reason, a.Alternatives = reason, alts
+	offer := spokenAlternatives(sc, alts)
+	switch reason {
+	case ReasonPast:
+		a.Message = say(sc.locale, msgPast, capitalize(when), offer)
+	case ReasonTooSoon:
+		a.Message = say(sc.locale, msgTooSoon, capitalize(when), hoursText(sc.locale, sc.branch.MinNoticeMinutes), offer)
+	case ReasonClosed:
+		a.Message = say(sc.locale, msgClosed, spoken.SpokenOpeningHours(sc.branch.OpeningHours, sc.locale), offer)
+	default:
+		if len(alts) == 0 {
+			a.Message = say(sc.locale, msgTakenNoAlternatives, capitalize(when))
+		} else {
+			a.Message = say(sc.locale, msgTakenWithAlternatives, capitalize(when), offer)
+		}
+	}
+	if len(alts) == 0 && reason != ReasonSlotTaken {
+		// Nothing to offer: say so plainly rather than "I can offer ."
+		a.Message = say(sc.locale, msgTakenNoAlternatives, capitalize(when))
+	}
+	return a, nil
+}
+
+// alternatives filters free starts to bookable ones in the caller's
+// preference and ranks them by closeness to the request.
+func (s *Scheduler) alternatives(sc *scope, t *target, free []time.Time, now time.Time) []Alternative {
+	if !s.Alternatives {
+		return nil
+	}
+	var cands []time.Time
+	for _, f := range free {
+		if !bookable(sc, t.service, f, now) {
+			continue
+		}
+		if t.window != nil && !inWindow(sc, f, t.window.StartMinute, t.window.EndMinute) {
+			continue
+		}
+		cands = append(cands, f)
+	}
+	ranked := booking.RankAlternatives(t.start, cands, sc.loc, maxAlternative)
+	out := make([]Alternative, 0, len(ranked))
+	for _, r := range ranked {
+		out = append(out, Alternative{Start: r.In(sc.loc).Format(time.RFC3339), Spoken: spoken.SpokenDateTime(r, sc.loc, sc.locale)})
+	}
+	return out
+}
+
+func spokenAlternatives(sc *scope, alts []Alternative) string {
+	items := make([]string, 0, len(alts))
+	for _, a := range alts {
+		items = append(items, a.Spoken)
+	}
+	return joinOr(sc.locale, items)
+}
+
+// dayOptions answers a date without a time: up to three free times that
+// day, or on the next day that has any.
+func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now time.Time) (Answer, error) {
+	day := t.req.Date.In(sc.loc)
+	from := day
+	if from.Before(now) {
+		from = now
+	}
+	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
+	if err != nil {
+		return Answer{}, err
+	}
+	var picked []time.Time
+	var pickedDay string
+	for _, f := range free {
+		if f.Before(day) || !bookable(sc, t.service, f, now) {
+			continue
+		}
+		if t.window != nil && !inWindow(sc, f, t.window.StartMinute, t.window.EndMinute) {
+			continue
+		}
+		d := booking.DayString(f, sc.loc)
+		if pickedDay == "" {
+			pickedDay = d
+		}
+		if d != pickedDay {
+			break
+		}
+		picked = append(picked, f)
+	}
+	dayWords := spoken.SpokenDate(day, sc.loc, sc.locale)
+	if len(picked) == 0 {
+		return Answer{OK: false, Reason: ReasonSlotTaken, Available: boolPtr(false), Message: say(sc.locale, msgDayNoOptions, dayWords)}, nil
+	}
+	picked = spread(picked, maxAlternative)
+	a := Answer{OK: true, Available: boolPtr(true)}
+	times := make([]string, 0, len(picked))
+	for _, p := range picked {
+		a.Alternatives = append(a.Alternatives, Alternative{Start: p.In(sc.loc).Format(time.RFC3339), Spoken: spoken.SpokenDateTime(p, sc.loc, sc.locale)})
+		times = append(times, spoken.SpokenTime(p, sc.loc, sc.locale))
+	}
+	a.Message = say(sc.locale, msgDayOptions, spoken.SpokenDate(picked[0], sc.loc, sc.locale), joinOr(sc.locale, times))
+	return a, nil
+}
+
+// spread picks n times spread over the day (first, middle, last) instead
+// of three neighbouring quarter hours.
+func spread(ts []time.Time, n int) []time.Time {
+	if len(ts) <= n {
+		return ts
+	}
+	out := make([]time.Time, 0, n)
+	for i := 0; i < n; i++ {
+		out = append(out, ts[i*(len(ts)-1)/(n-1)])
+	}
+	return out
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	r := []rune(s)
+	if r[0] >= 'a' && r[0] <= 'z' {
+		r[0] -= 'a' - 'A'
+	}
+	return string(r)
+}
+
+// unavailable turns a dependency failure into an honest answer and records
+// a callback request so nobody is forgotten.
+func (s *Scheduler) unavailable(ctx context.Context, sc *scope, err error) Answer {
+	s.log().WarnContext(ctx, "dependency unavailable during call", "tenant", sc.tenant.ID, "call_id", sc.call.CallID, "error_kind", string(booking.KindOf(err)), "error", booking.MessageOf(err))
+	s.metrics().Count("CalendarUnavailable", 1)
+	s.recordCallback(ctx, sc, nil, ReasonCalendarUnavailable)
+	return fail(ReasonCalendarUnavailable, say(sc.locale, msgCalendarDown))
+}
+
+func (s *Scheduler) recordCallback(ctx context.Context, sc *scope, customerID *int64, reason string) {
+	if s.Callbacks == nil {
+		return
+	}
+	bctx, cancel := detached(ctx)
+	defer cancel()
+	phone := sc.call.FromNumber
+	if err := s.Callbacks.RecordCallback(bctx, sc.tenant.ID, sc.branch.ID, sc.call.CallID, customerID, phone, reason); err != nil {
+		// Visible, not swallowed: an error log and a metric.
+		s.log().ErrorContext(ctx, "could not record callback request", "tenant", sc.tenant.ID, "call_id", sc.call.CallID, "reason", reason, "error_kind", string(booking.KindOf(err)))
+		s.metrics().Count("CallbackRecordFailures", 1)
+	}
+}

@@ -1,0 +1,477 @@
+package incall
+
+import (
+	"context"
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/telefonagent/gateway/shared/booking"
+	"github.com/telefonagent/gateway/shared/phone"
+	"github.com/telefonagent/gateway/shared/spoken"
+)
+
+// CancelJob / RescheduleJob finish a Cal.com change whose outcome was unknown.
+type CancelJob struct {
+	AppointmentID int64    `json:"appointment_id"`
+	UIDs          []string `json:"uids"`
+	Reason        string   `json:"reason"`
+}
+
+type RescheduleJob struct {
+	AppointmentID int64     `json:"appointment_id"`
+	UIDs          []string  `json:"uids"`
+	NewStart      time.Time `json:"new_start"`
+}
+
+// caller identifies the calling customer by the exact E.164 number.
+// Anonymous callers get a callback request instead of access.
+func (s *Scheduler) caller(ctx context.Context, sc *scope) (*booking.Customer, *Answer, error) {
+	if phone.IsAnonymous(sc.call.FromNumber) {
+		s.recordCallback(ctx, sc, nil, ReasonAnonymousCaller)
+		a := fail(ReasonAnonymousCaller, say(sc.locale, msgAnonymous))
+		return nil, &a, nil
+	}
+	n, err := phone.NormalizeE164(sc.call.FromNumber, "DE")
+	if err != nil {
+		s.recordCallback(ctx, sc, nil, ReasonAnonymousCaller)
+		a := fail(ReasonAnonymousCaller, say(sc.locale, msgAnonymous))
+		return nil, &a, nil
+	}
+	c, err := s.Customers.FindCustomerByPhone(ctx, sc.tenant.ID, n)
+	if err != nil {
+		if booking.KindOf(err) == booking.KindNotFound {
+			a := fail(ReasonNotFound, say(sc.locale, msgNoAppointments))
+			return nil, &a, nil
+		}
+		return nil, nil, err
+	}
+	return c, nil, nil
+}
+
+func (s *Scheduler) serviceByID(sc *scope, id string) booking.Service {
+	for _, sv := range sc.services {
+		if sv.ID == id {
+			return sv
+		}
+	}
+	return booking.Service{ID: id, Name: id}
+}
+
+func (s *Scheduler) view(sc *scope, a booking.Appointment) AppointmentView {
+	sv := s.serviceByID(sc, a.ServiceID)
+	return AppointmentView{ID: a.ID, Start: a.Start.In(sc.loc).Format(time.RFC3339), End: a.End.In(sc.loc).Format(time.RFC3339),
+		Service: sv.Name, Status: string(a.Status), Spoken: spoken.SpokenDateTime(a.Start, sc.loc, sc.locale)}
+}
+
+func (s *Scheduler) describe(sc *scope, a booking.Appointment) string {
+	return s.serviceByID(sc, a.ServiceID).Name + " " + spoken.SpokenDateTime(a.Start, sc.loc, sc.locale)
+}
+
+// pick selects the appointment the caller means: the one at date/time if
+// given (the time may be omitted: then the one on that day), else the
+// single upcoming one.
+func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer, date, clock string) (*booking.Appointment, *Answer, error) {
+	now := s.realNow(sc)
+	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now, 10)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(list) == 0 {
+		a := fail(ReasonNotFound, say(sc.locale, msgNoAppointments))
+		return nil, &a, nil
+	}
+	describeAll := func(l []booking.Appointment) (string, []AppointmentView) {
+		var words []string
+		var views []AppointmentView
+		for i, ap := range l {
+			if i == 3 {
+				break
+			}
+			words = append(words, s.describe(sc, ap))
+			views = append(views, s.view(sc, ap))
+		}
+		return joinAnd(sc.locale, words), views
+	}
+	if date != "" || clock != "" {
+		req, err := spoken.Resolve(date, clock, sc.now, sc.loc, sc.locale)
+		if err != nil {
+			reason, id := ReasonUnclearDate, msgUnclearDate
+			if spoken.Reason(err) == spoken.ReasonUnclearTime {
+				reason, id = ReasonUnclearTime, msgUnclearTime
+			}
+			a := fail(reason, say(sc.locale, id))
+			return nil, &a, nil
+		}
+		var match []booking.Appointment
+		for _, ap := range list {
+			l := ap.Start.In(sc.loc)
+			if l.Year() != req.Date.Year || l.Month() != req.Date.Month || l.Day() != req.Date.Day {
+				continue
+			}
+			if req.HasTime && (l.Hour() != req.Hour || l.Minute() != req.Minute) {
+				continue
+			}
+			match = append(match, ap)
+		}
+		switch len(match) {
+		case 1:
+			return &match[0], nil, nil
+		case 0:
+			words, views := describeAll(list)
+			a := fail(ReasonNotFound, say(sc.locale, msgNotFoundAt, spoken.SpokenDate(req.Date.In(sc.loc), sc.loc, sc.locale), words))
+			a.Appointments = views
+			return nil, &a, nil
+		}
+		list = match
+	}
+	if len(list) == 1 {
+		return &list[0], nil, nil
+	}
+	words, views := describeAll(list)
+	a := fail(ReasonMultipleFound, say(sc.locale, msgMultiple, words))
+	a.Appointments = views
+	return nil, &a, nil
+}
+
+func (s *Scheduler) policyFor(sc *scope, ap booking.Appointment) booking.Policy {
+	sv := s.serviceByID(sc, ap.ServiceID)
+	return booking.ResolvePolicy(sv.Policy, sc.branch.Policy, sc.tenant.Policy)
+}
+
+func (s *Scheduler) denied(sc *scope, ap booking.Appointment, d booking.PolicyDecision) Answer {
+	what := s.describe(sc, ap)
+	var msg string
+	switch d.Rule {
+	case booking.RuleNotice:
+		msg = say(sc.locale, msgDeniedNotice, what, hoursText(sc.locale, d.NoticeHours*60), euros(sc.locale, d.FeeCents))
+	case booking.RuleMonthlyQuota:
+		msg = say(sc.locale, msgDeniedQuota, d.Used)
+	case booking.RuleMaxReschedules:
+		msg = say(sc.locale, msgDeniedMaxReschedules, what, d.Used)
+	default:
+		msg = say(sc.locale, msgDeniedPast, what)
+	}
+	a := fail(ReasonPolicyDenied, msg)
+	if d.FeeCents > 0 {
+		a.FeeCents = &d.FeeCents
+	}
+	v := s.view(sc, ap)
+	a.Appointment = &v
+	return a
+}
+
+// uids lists the Cal.com bookings of an appointment (one per segment).
+func uids(ap booking.Appointment) []string {
+	var out []string
+	for _, sg := range ap.Segments {
+		if sg.CalcomUID != "" {
+			out = append(out, sg.CalcomUID)
+		}
+	}
+	if len(out) == 0 && ap.CalcomUID != "" {
+		out = append(out, ap.CalcomUID)
+	}
+	return out
+}
+
+// once runs op exactly once per key and stores its final answer.
+func (s *Scheduler) once(ctx context.Context, sc *scope, key, op string, run func() (Answer, bool)) (Answer, error) {
+	state, stored, err := s.Idempotency.Begin(ctx, sc.tenant.ID, key, op, idemTTL)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	switch state {
+	case booking.IdemComplete:
+		return s.replay(ctx, sc, stored)
+	case booking.IdemInProgress:
+		return s.waitForOther(ctx, sc, key)
+	}
+	a, final := run()
+	bctx, cancel := detached(ctx)
+	defer cancel()
+	if final {
+		body, _ := json.Marshal(a)
+		if err := s.Idempotency.Complete(bctx, sc.tenant.ID, key, body); err != nil {
+			s.log().ErrorContext(ctx, "could not store idempotent answer", "tenant", sc.tenant.ID, "op", op, "error_kind", string(booking.KindOf(err)))
+		}
+	} else {
+		_ = s.Idempotency.Abandon(bctx, sc.tenant.ID, key)
+	}
+	return a, nil
+}
+
+// Cancel cancels the caller's appointment under the policy: Cal.com first,
+// then our row, then the audit row.
+func (s *Scheduler) Cancel(ctx context.Context, call Call, args Args) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return deref(ans), err
+	}
+	cust, ans, err := s.caller(ctx, sc)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if ans != nil {
+		return *ans, nil
+	}
+	ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if ans != nil {
+		return *ans, nil
+	}
+	key := idempotencyKey(sc.tenant.ID, call.CallID, "cancel", strconv.FormatInt(ap.ID, 10))
+	return s.once(ctx, sc, key, "cancel", func() (Answer, bool) {
+		now := s.realNow(sc)
+		used, err := s.Appointments.CountCancellationsSince(ctx, sc.tenant.ID, cust.ID, now.Add(-booking.CancellationWindow))
+		if err != nil {
+			return s.unavailable(ctx, sc, err), false
+		}
+		d := booking.DecideCancel(s.policyFor(sc, *ap), ap.Start, now, used)
+		if !d.Allowed {
+			s.recordPolicy(ctx, sc, *ap, "cancel_denied", d)
+			return s.denied(sc, *ap, d), true
+		}
+		reason := args.Reason
+		if reason == "" {
+			reason = "cancelled by caller on the phone"
+		}
+		for _, uid := range uids(*ap) {
+			if err := s.Calendar.Cancel(ctx, sc.tenant, uid, reason); err != nil {
+				if booking.KindOf(err) == booking.KindNotFound {
+					continue // already gone in Cal.com: our row follows below
+				}
+				if s.Calendar.UnknownOutcome(err) {
+					s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(*ap), Reason: reason})
+					break
+				}
+				return s.unavailable(ctx, sc, err), false
+			}
+		}
+		bctx, cancel := detached(ctx)
+		defer cancel()
+		before := ap.Status
+		if _, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+			a.Status = booking.StatusCancelled
+			for i := range a.Segments {
+				a.Segments[i].Status = booking.StatusCancelled
+			}
+			return a, nil
+		}); err != nil {
+			s.log().ErrorContext(ctx, "cancelled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
+			s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(*ap), Reason: reason})
+		}
+		_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "cancelled",
+			Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
+			Before: map[string]any{"status": before}, After: map[string]any{"status": booking.StatusCancelled}, At: s.clock()})
+		s.invalidateAppointment(ctx, sc, *ap)
+		what := s.describe(sc, *ap)
+		a := Answer{OK: true, Message: say(sc.locale, msgCancelled, what)}
+		if d.FeeCents > 0 {
+			a.Message = say(sc.locale, msgCancelledFee, what, euros(sc.locale, d.FeeCents))
+			a.FeeCents = &d.FeeCents
+		}
+		v := s.view(sc, *ap)
+		v.Status = string(booking.StatusCancelled)
+		a.Appointment = &v
+		return a, true
+	})
+}
+
+func (s *Scheduler) recordPolicy(ctx context.Context, sc *scope, ap booking.Appointment, action string, d booking.PolicyDecision) {
+	bctx, cancel := detached(ctx)
+	defer cancel()
+	_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: action,
+		Actor: "call:" + sc.call.CallID, PolicyOutcome: "denied:" + d.Rule, FeeCents: d.FeeCents, At: s.clock()})
+}
+
+func (s *Scheduler) invalidateAppointment(ctx context.Context, sc *scope, ap booking.Appointment) {
+	var segs []segmentPlan
+	for _, sg := range ap.Segments {
+		segs = append(segs, segmentPlan{EventTypeID: sg.EventTypeID, Offset: sg.Start.Sub(ap.Start)})
+	}
+	s.invalidate(ctx, sc, segs, ap.Start)
+}
+
+// Reschedule moves the caller's appointment to a new free time under the
+// policy. Cal.com issues a new uid per moved booking; we store it.
+func (s *Scheduler) Reschedule(ctx context.Context, call Call, args Args) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return deref(ans), err
+	}
+	cust, ans, err := s.caller(ctx, sc)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if ans != nil {
+		return *ans, nil
+	}
+	ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if ans != nil {
+		return *ans, nil
+	}
+	sv := s.serviceByID(sc, ap.ServiceID)
+	t, ans := s.resolveTarget(sc, sv.ID, args.NewDate, args.NewTime, args.TimePreference)
+	if ans != nil {
+		return *ans, nil
+	}
+	if t.start.IsZero() {
+		a, err := s.availability(ctx, sc, t) // offer times that day
+		if err != nil {
+			return s.unavailable(ctx, sc, err), nil
+		}
+		a.OK = false
+		a.Reason = ReasonUnclearTime
+		return a, nil
+	}
+	key := idempotencyKey(sc.tenant.ID, call.CallID, "reschedule", strconv.FormatInt(ap.ID, 10), t.start.UTC().Format(time.RFC3339))
+	return s.once(ctx, sc, key, "reschedule", func() (Answer, bool) {
+		now := s.realNow(sc)
+		d := booking.DecideReschedule(s.policyFor(sc, *ap), ap.Start, now, ap.RescheduleCount)
+		if !d.Allowed {
+			s.recordPolicy(ctx, sc, *ap, "reschedule_denied", d)
+			return s.denied(sc, *ap, d), true
+		}
+		avail, err := s.availability(ctx, sc, t)
+		if err != nil {
+			return s.unavailable(ctx, sc, err), false
+		}
+		if !avail.OK {
+			return avail, false
+		}
+		segs := plan(sv)
+		old := uids(*ap)
+		newUIDs := make([]string, len(old))
+		for i, uid := range old {
+			off := time.Duration(0)
+			if i < len(segs) {
+				off = segs[i].Offset
+			}
+			b, err := s.Calendar.Reschedule(ctx, sc.tenant, uid, t.start.Add(off).UTC(), "moved by caller on the phone")
+			if err != nil {
+				if s.Calendar.UnknownOutcome(err) {
+					s.enqueue(ctx, sc, booking.JobReschedule, key, RescheduleJob{AppointmentID: ap.ID, UIDs: old, NewStart: t.start.UTC()})
+					return Answer{OK: false, Reason: ReasonPendingConfirmation, Requested: avail.Requested,
+						Message: say(sc.locale, msgPending, spoken.SpokenDateTime(t.start, sc.loc, sc.locale))}, true
+				}
+				if booking.KindOf(err) == booking.KindConflict {
+					return s.takenNow(ctx, sc, t), false
+				}
+				return s.unavailable(ctx, sc, err), false
+			}
+			newUIDs[i] = b.UID
+		}
+		bctx, cancel := detached(ctx)
+		defer cancel()
+		oldStart := ap.Start
+		updated, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+			dur := a.End.Sub(a.Start)
+			shift := t.start.UTC().Sub(a.Start)
+			a.Start, a.End = t.start.UTC(), t.start.UTC().Add(dur)
+			a.RescheduleCount++
+			for i := range a.Segments {
+				a.Segments[i].Start = a.Segments[i].Start.Add(shift)
+				a.Segments[i].End = a.Segments[i].End.Add(shift)
+				if i < len(newUIDs) && newUIDs[i] != "" {
+					a.Segments[i].CalcomUID = newUIDs[i]
+				}
+			}
+			if len(newUIDs) > 0 && newUIDs[0] != "" {
+				a.CalcomUID = newUIDs[0]
+			}
+			return a, nil
+		})
+		if err != nil {
+			s.log().ErrorContext(ctx, "rescheduled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
+			s.metrics().Count("BookkeepingFailures", 1)
+			updated = ap
+		}
+		_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "rescheduled",
+			Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
+			Before: map[string]any{"start": oldStart}, After: map[string]any{"start": t.start.UTC()}, At: s.clock()})
+		s.invalidateAppointment(ctx, sc, *ap)
+		s.invalidate(ctx, sc, segs, t.start)
+		when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+		a := Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgRescheduled, when)}
+		if d.FeeCents > 0 {
+			a.Message = say(sc.locale, msgRescheduledFee, when, euros(sc.locale, d.FeeCents))
+			a.FeeCents = &d.FeeCents
+		}
+		v := s.view(sc, *updated)
+		a.Appointment = &v
+		return a, true
+	})
+}
+
+// FindAppointments lists the caller's upcoming appointments.
+func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return deref(ans), err
+	}
+	cust, ans, err := s.caller(ctx, sc)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if ans != nil {
+		return *ans, nil
+	}
+	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, s.realNow(sc), 3)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), nil
+	}
+	if len(list) == 0 {
+		return fail(ReasonNotFound, say(sc.locale, msgNoAppointments)), nil
+	}
+	a := Answer{OK: true}
+	var words []string
+	for _, ap := range list {
+		a.Appointments = append(a.Appointments, s.view(sc, ap))
+		words = append(words, s.describe(sc, ap))
+	}
+	a.Message = say(sc.locale, msgUpcoming, joinAnd(sc.locale, words))
+	return a, nil
+}
+
+// ListServices lists the branch's bookable services with durations.
+func (s *Scheduler) ListServices(ctx context.Context, call Call, args Args) (Answer, error) {
+	ctx, cancel := context.WithTimeout(ctx, Budget)
+	defer cancel()
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return deref(ans), err
+	}
+	svcs := sc.services
+	if !s.CompositeServices {
+		svcs = simpleOnly(svcs)
+	}
+	var picked []booking.Service
+	for _, sv := range svcs {
+		if args.Category == "" || fold(sv.Category) == fold(args.Category) {
+			picked = append(picked, sv)
+		}
+	}
+	if len(picked) == 0 {
+		return fail(ReasonNotFound, say(sc.locale, msgServicesNone, serviceNames(svcs, sc.locale))), nil
+	}
+	a := Answer{OK: true}
+	var words []string
+	for _, sv := range picked {
+		a.Services = append(a.Services, ServiceView{ID: sv.ID, Name: sv.Name, DurationMinutes: int(totalDuration(sv) / time.Minute), Category: sv.Category, PriceCents: sv.PriceCents})
+		words = append(words, sv.Name+" ("+spoken.SpokenDuration(int(totalDuration(sv)/time.Minute), sc.locale)+")")
+	}
+	a.Message = say(sc.locale, msgServices, joinAnd(sc.locale, words))
+	return a, nil
+}

@@ -1,0 +1,190 @@
+package incall
+
+import (
+	"fmt"
+	"strings"
+)
+
+// msgID names one sentence the agent may say. All texts live here, in both
+// languages, so wording is reviewed in one place.
+type msgID int
+
+const (
+	msgAvailable msgID = iota
+	msgTakenWithAlternatives
+	msgTakenNoAlternatives
+	msgTooSoon
+	msgPast
+	msgClosed
+	msgDayOptions
+	msgDayNoOptions
+	msgUnclearDate
+	msgUnclearTime
+	msgUnknownService
+	msgWhichService
+	msgBooked
+	msgPending
+	msgCalendarDown
+	msgNameNeeded
+	msgContactNeeded
+	msgAnonymous
+	msgNoAppointments
+	msgNotFoundAt
+	msgMultiple
+	msgCancelled
+	msgCancelledFee
+	msgDeniedNotice
+	msgDeniedQuota
+	msgDeniedMaxReschedules
+	msgDeniedPast
+	msgRescheduled
+	msgRescheduledFee
+	msgUpcoming
+	msgServices
+	msgServicesNone
+	msgNotAllowed
+	msgInProgress
+	msgAlternativesIntro
+	msgTemporarilyUnavailable
+)
+
+var texts = map[string]map[msgID]string{
+	"de": {
+		msgAvailable:              "%s ist frei. Soll ich den Termin für Sie buchen?",
+		msgTakenWithAlternatives:  "%s ist leider schon vergeben. Ich kann Ihnen %s anbieten. Was passt Ihnen?",
+		msgTakenNoAlternatives:    "%s ist leider schon vergeben, und in den nächsten zwei Wochen habe ich keinen freien Termin dafür gefunden. Soll ich Sie zurückrufen lassen?",
+		msgTooSoon:                "%s ist zu kurzfristig, wir brauchen mindestens %s Vorlauf. Ich kann Ihnen %s anbieten.",
+		msgPast:                   "%s liegt in der Vergangenheit. Ich kann Ihnen %s anbieten.",
+		msgClosed:                 "Zu dieser Zeit haben wir geschlossen. Unsere Öffnungszeiten sind %s. Ich kann Ihnen %s anbieten.",
+		msgDayOptions:             "Am %s habe ich %s frei. Welche Uhrzeit passt Ihnen?",
+		msgDayNoOptions:           "Am %s habe ich leider nichts mehr frei, und in den nächsten zwei Wochen auch nicht. Soll ich Sie zurückrufen lassen?",
+		msgUnclearDate:            "Ich habe das Datum nicht sicher verstanden. An welchem Tag möchten Sie kommen?",
+		msgUnclearTime:            "Ich habe die Uhrzeit nicht sicher verstanden. Um wie viel Uhr möchten Sie kommen?",
+		msgUnknownService:         "Diese Leistung kenne ich leider nicht. Wir bieten %s an. Was davon möchten Sie?",
+		msgWhichService:           "Welche Leistung möchten Sie buchen? Wir bieten %s an.",
+		msgBooked:                 "Ihr Termin für %s ist gebucht: %s. Vielen Dank!",
+		msgPending:                "Ich habe Ihren Wunsch für %s notiert. Die Bestätigung vom Kalender steht noch aus, Sie bekommen sie in Kürze.",
+		msgCalendarDown:           "Der Kalender ist gerade nicht erreichbar. Ich habe notiert, dass wir Sie zurückrufen, um den Termin zu vereinbaren.",
+		msgNameNeeded:             "Auf welchen Namen darf ich den Termin buchen?",
+		msgContactNeeded:          "Ihre Nummer wird leider nicht übertragen. Unter welcher Telefonnummer oder E-Mail-Adresse erreichen wir Sie?",
+		msgAnonymous:              "Ihre Nummer wird leider nicht übertragen, deshalb kann ich Ihre Termine nicht ändern. Ich habe notiert, dass wir Sie zurückrufen. Unter welcher Nummer erreichen wir Sie?",
+		msgNoAppointments:         "Ich finde unter Ihrer Nummer keinen anstehenden Termin.",
+		msgNotFoundAt:             "Ich finde für %s keinen Termin unter Ihrer Nummer. Sie haben: %s.",
+		msgMultiple:               "Sie haben mehrere Termine: %s. Welchen meinen Sie?",
+		msgCancelled:              "Ihr Termin %s ist storniert.",
+		msgCancelledFee:           "Ihr Termin %s ist storniert. Dafür fällt eine Gebühr von %s an.",
+		msgDeniedNotice:           "Ihr Termin %s kann nur bis %s vorher telefonisch geändert werden. Bitte wenden Sie sich direkt an uns; bei einer Absage jetzt fiele eine Gebühr von %s an.",
+		msgDeniedQuota:            "Sie haben in den letzten 30 Tagen bereits %d Termine abgesagt; mehr Absagen sind telefonisch nicht möglich. Bitte wenden Sie sich direkt an uns.",
+		msgDeniedMaxReschedules:   "Ihr Termin %s wurde schon %d-mal verschoben; öfter ist es leider nicht möglich. Bitte wenden Sie sich direkt an uns.",
+		msgDeniedPast:             "Der Termin %s hat bereits begonnen und kann nicht mehr geändert werden.",
+		msgRescheduled:            "Ihr Termin ist verschoben auf %s.",
+		msgRescheduledFee:         "Ihr Termin ist verschoben auf %s. Dafür fällt eine Gebühr von %s an.",
+		msgUpcoming:               "Ihre nächsten Termine: %s.",
+		msgServices:               "Wir bieten %s an.",
+		msgServicesNone:           "Für diese Auswahl finde ich keine buchbare Leistung. Wir bieten %s an.",
+		msgNotAllowed:             "Über diese Nummer können leider keine Termine gebucht werden.",
+		msgInProgress:             "Einen Moment, Ihre Anfrage wird gerade noch bearbeitet. Bitte fragen Sie gleich noch einmal.",
+		msgAlternativesIntro:      "%s",
+		msgTemporarilyUnavailable: "Ich komme gerade nicht an unsere Termindaten. Ich habe notiert, dass wir Sie zurückrufen.",
+	},
+	"en": {
+		msgAvailable:              "%s is free. Shall I book it for you?",
+		msgTakenWithAlternatives:  "I'm sorry, %s is already taken. I can offer %s. Which suits you?",
+		msgTakenNoAlternatives:    "I'm sorry, %s is already taken and I found nothing free in the next two weeks. Shall we call you back?",
+		msgTooSoon:                "%s is too short notice; we need at least %s. I can offer %s.",
+		msgPast:                   "%s is in the past. I can offer %s.",
+		msgClosed:                 "We are closed at that time. Our opening hours are %s. I can offer %s.",
+		msgDayOptions:             "On %s I have %s free. Which time suits you?",
+		msgDayNoOptions:           "I'm sorry, nothing is free on %s or in the next two weeks. Shall we call you back?",
+		msgUnclearDate:            "I didn't catch the date. Which day would you like to come?",
+		msgUnclearTime:            "I didn't catch the time. At what time would you like to come?",
+		msgUnknownService:         "I don't know that service. We offer %s. Which would you like?",
+		msgWhichService:           "Which service would you like to book? We offer %s.",
+		msgBooked:                 "Your appointment for %s is booked: %s. Thank you!",
+		msgPending:                "I have noted your request for %s. The calendar has not confirmed it yet; you will receive the confirmation shortly.",
+		msgCalendarDown:           "The calendar cannot be reached right now. I have noted that we will call you back to arrange the appointment.",
+		msgNameNeeded:             "Under which name shall I book the appointment?",
+		msgContactNeeded:          "Your number is withheld. At which phone number or email address can we reach you?",
+		msgAnonymous:              "Your number is withheld, so I cannot change your appointments. I have noted that we will call you back. Which number can we reach you on?",
+		msgNoAppointments:         "I cannot find an upcoming appointment under your number.",
+		msgNotFoundAt:             "I cannot find an appointment for %s under your number. You have: %s.",
+		msgMultiple:               "You have several appointments: %s. Which one do you mean?",
+		msgCancelled:              "Your appointment %s is cancelled.",
+		msgCancelledFee:           "Your appointment %s is cancelled. A fee of %s applies.",
+		msgDeniedNotice:           "Your appointment %s can only be changed by phone up to %s before. Please contact us directly; cancelling now would cost %s.",
+		msgDeniedQuota:            "You have already cancelled %d appointments in the last 30 days; further cancellations are not possible by phone. Please contact us directly.",
+		msgDeniedMaxReschedules:   "Your appointment %s has already been moved %d times; it cannot be moved again. Please contact us directly.",
+		msgDeniedPast:             "The appointment %s has already started and can no longer be changed.",
+		msgRescheduled:            "Your appointment is moved to %s.",
+		msgRescheduledFee:         "Your appointment is moved to %s. A fee of %s applies.",
+		msgUpcoming:               "Your next appointments: %s.",
+		msgServices:               "We offer %s.",
+		msgServicesNone:           "I find no bookable service for that. We offer %s.",
+		msgNotAllowed:             "Appointments cannot be booked through this number.",
+		msgInProgress:             "One moment, your request is still being processed. Please ask again in a moment.",
+		msgAlternativesIntro:      "%s",
+		msgTemporarilyUnavailable: "I cannot reach our appointment data right now. I have noted that we will call you back.",
+	},
+}
+
+func say(locale string, id msgID, args ...any) string {
+	t, ok := texts[locale]
+	if !ok {
+		t = texts["de"]
+	}
+	return fmt.Sprintf(t[id], args...)
+}
+
+// joinOr joins options as "a, b oder c" ("a, b or c").
+func joinOr(locale string, items []string) string { return join(locale, items, "oder", "or") }
+
+// joinAnd joins as "a, b und c".
+func joinAnd(locale string, items []string) string { return join(locale, items, "und", "and") }
+
+func join(locale string, items []string, de, en string) string {
+	word := de
+	if locale == "en" {
+		word = en
+	}
+	switch len(items) {
+	case 0:
+		return ""
+	case 1:
+		return items[0]
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " " + word + " " + items[len(items)-1]
+}
+
+// euros renders cents for speech: "10 Euro", "25,50 Euro".
+func euros(locale string, cents int64) string {
+	if locale == "en" {
+		if cents%100 == 0 {
+			return fmt.Sprintf("%d euros", cents/100)
+		}
+		return fmt.Sprintf("%d.%02d euros", cents/100, cents%100)
+	}
+	if cents%100 == 0 {
+		return fmt.Sprintf("%d Euro", cents/100)
+	}
+	return fmt.Sprintf("%d,%02d Euro", cents/100, cents%100)
+}
+
+// hoursText renders a notice period: "24 Stunden", "30 Minuten".
+func hoursText(locale string, minutes int) string {
+	if locale == "en" {
+		if minutes%60 == 0 {
+			if minutes == 60 {
+				return "1 hour"
+			}
+			return fmt.Sprintf("%d hours", minutes/60)
+		}
+		return fmt.Sprintf("%d minutes", minutes)
+	}
+	if minutes%60 == 0 {
+		if minutes == 60 {
+			return "1 Stunde"
+		}
+		return fmt.Sprintf("%d Stunden", minutes/60)
+	}
+	return fmt.Sprintf("%d Minuten", minutes)
+}
