@@ -17,7 +17,7 @@ import (
 // booking whose outcome was unknown (find it by our idempotency key in
 // Cal.com's metadata, or create it).
 type CreateBookingJob struct {
-	AppointmentID int64                        `json:"appointment_id"`
+	AppointmentID int64                          `json:"appointment_id"`
 	Requests      []booking.CreateBookingRequest `json:"requests"`
 }
 

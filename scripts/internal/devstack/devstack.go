@@ -192,7 +192,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		Clock:   clock,
 		Store:   store, Redis: rc, Keys: keys,
 		Publisher: lq, QueueDepth: lq,
-		Calendar: app.CalendarFor(calURL, func(context.Context, booking.Tenant) (string, error) { return calKey, nil }, nil, clock, nil),
+		Calendar:            app.CalendarFor(calURL, func(context.Context, booking.Tenant) (string, error) { return calKey, nil }, nil, clock, nil),
 		RetellAPIKey:        or(o.RetellAPIKey, DefaultRetellAPIKey),
 		CalcomWebhookSecret: webhookSecret,
 		InboundFallback:     []byte(platform.DefaultInboundFallback),
