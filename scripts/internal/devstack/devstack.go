@@ -174,7 +174,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		sb := calcomtest.New(calcomtest.Options{APIKeys: []string{calKey}, Clock: clock, Latency: o.CalcomLatency,
 			WebhookURL: st.URL + "/webhooks/calcom", WebhookSecret: webhookSecret})
 		st.closers = append(st.closers, sb.Close)
-		if err := SeedSandbox(sb, cfg); err != nil {
+		if err := sb.SeedTenant(cfg); err != nil {
 			return nil, err
 		}
 		st.Sandbox, calURL = sb, sb.URL()
@@ -244,33 +244,4 @@ func (s *Stack) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
-}
-
-// SeedSandbox creates one sandbox event type per Cal.com event type of the
-// tenant, with the branch's opening hours as schedule and 30-minute slots,
-// so availability in the sandbox looks like the salon's real calendar.
-func SeedSandbox(sb *calcomtest.Sandbox, cfg *booking.TenantConfig) error {
-	tz, hours := "Europe/Berlin", booking.OpeningHours{}
-	if len(cfg.Branches) > 0 {
-		tz, hours = cfg.Branches[0].TimeZone, cfg.Branches[0].OpeningHours
-	}
-	seen := map[int64]bool{}
-	add := func(id int64, minutes int, title string) error {
-		if id == 0 || seen[id] {
-			return nil
-		}
-		seen[id] = true
-		return sb.AddEventType(calcomtest.EventType{ID: id, Title: title, LengthMinutes: minutes, TimeZone: tz, Schedule: hours, SlotIntervalMinutes: 30})
-	}
-	for _, sv := range cfg.Services {
-		if err := add(sv.EventTypeID, sv.DurationMinutes, sv.Name); err != nil {
-			return err
-		}
-		for _, seg := range sv.Segments {
-			if err := add(seg.EventTypeID, seg.DurationMinutes, seg.Name); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
 }
