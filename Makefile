@@ -11,7 +11,9 @@ export RETELL_SDK_DIR := $(TOOLS_DIR)
 export PRISM_BIN      := $(TOOLS_DIR)/node_modules/.bin/prism
 
 GOARCH_LAMBDA := arm64
-BUILD_FLAGS   := -tags lambda.norpc -trimpath -ldflags='-s -w -buildid='
+comma         := ,
+BUILD_TAGS    := lambda.norpc$(if $(filter xray,$(TRACING)),$(comma)xray)
+BUILD_FLAGS   := -tags $(BUILD_TAGS) -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS      = $(shell go run ./scripts/catalog names)
 
 .PHONY: help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
@@ -72,13 +74,20 @@ migrate: ## apply schema migrations to MYSQL_DSN
 retell-tools: ## print the Retell custom-tool definitions (URL from API_BASE_URL)
 	@go run ./scripts/retell-tools
 
-synth: build ## synthesize the CloudFormation templates (offline)
-	npm ci --no-audit --no-fund --loglevel=error
-	npx cdk synth --no-notices -c stage=$${STAGE:-dev} >/dev/null && echo "synth ok: cdk.out/"
+CDK := .cdk/node_modules/.bin/cdk
+$(CDK): .cdk/package-lock.json
+	npm ci --prefix .cdk --no-audit --no-fund --loglevel=error
+	@touch $@
 
-deploy: build ## deploy a stage: make deploy STAGE=prod
-	npm ci --no-audit --no-fund --loglevel=error
-	npx cdk deploy --no-notices --all -c stage=$${STAGE:-dev} --require-approval never
+synth: build $(CDK) ## synthesize the CloudFormation templates (offline): make synth STAGE=prod
+	$(CDK) synth --no-notices -c stage=$${STAGE:-dev} >/dev/null && echo "synth ok: cdk.out/"
+
+deploy: build $(CDK) ## deploy a stage: make deploy STAGE=prod ACCOUNT=… REGION=… ALARM_EMAIL=…
+	$(CDK) deploy --no-notices --all -c stage=$${STAGE:-dev} -c requireBuiltAssets=true \
+	  -c account=$(ACCOUNT) -c region=$${REGION:-eu-central-1} -c alarmEmail=$(ALARM_EMAIL) --require-approval never
+
+diff: build $(CDK) ## what a deploy would change
+	$(CDK) diff --no-notices -c stage=$${STAGE:-dev} -c requireBuiltAssets=true
 
 lint: vet ## formatting, vet and vulnerability check
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -39,6 +39,9 @@ type Deps struct {
 	Publisher  queue.Publisher
 	QueueDepth queue.DepthReader
 	Calendar   booking.Calendar
+	// CalcomClient returns a tenant's Cal.com client (the same clients, and
+	// circuit breakers, the Calendar uses); for the worker and reconciliation.
+	CalcomClient func(ctx context.Context, t booking.Tenant) (*calcom.Client, error)
 
 	RetellAPIKey        string
 	CalcomWebhookSecret string
@@ -97,13 +100,14 @@ func (d *Deps) Scheduler() *incall.Scheduler {
 	return s
 }
 
-// CalendarFor returns the booking.Calendar that talks to Cal.com at
-// baseURL, resolving each tenant's API key with keyFor. Clients are reused
-// per key, so their circuit breakers and connection pools persist.
-func CalendarFor(baseURL string, keyFor func(ctx context.Context, t booking.Tenant) (string, error), httpClient *http.Client, clock booking.Clock, observe func(calcom.Observation)) booking.Calendar {
+// UseCalcom points the deps at Cal.com at baseURL, resolving each tenant's
+// API key with keyFor. Clients are reused per key, so their circuit
+// breakers and connection pools persist.
+func (d *Deps) UseCalcom(baseURL string, keyFor func(ctx context.Context, t booking.Tenant) (string, error), httpClient *http.Client, observe func(calcom.Observation)) {
 	var mu sync.Mutex
 	clients := map[string]*calcom.Client{}
-	return calcom.Calendar{ClientFor: func(ctx context.Context, t booking.Tenant) (*calcom.Client, error) {
+	clock := d.Clock
+	d.CalcomClient = func(ctx context.Context, t booking.Tenant) (*calcom.Client, error) {
 		key, err := keyFor(ctx, t)
 		if err != nil {
 			return nil, err
@@ -119,15 +123,16 @@ func CalendarFor(baseURL string, keyFor func(ctx context.Context, t booking.Tena
 		}
 		clients[key] = c
 		return c, nil
-	}}
+	}
+	d.Calendar = calcom.Calendar{ClientFor: d.CalcomClient}
 }
 
 // CalcomObserver turns client observations into metrics.
 func CalcomObserver(m platform.Metrics) func(calcom.Observation) {
 	return func(o calcom.Observation) {
-		m.Duration(platform.MetricCalcomLatency, o.Duration, "endpoint", string(o.Endpoint))
+		m.Duration(platform.MetricCalcomLatency, o.Duration)
 		if o.Kind != "" {
-			m.Count(platform.MetricCalcomErrors, 1, "kind", string(o.Kind))
+			m.Count(platform.MetricCalcomErrors, 1, platform.DimKind, string(o.Kind))
 		}
 	}
 }

@@ -26,9 +26,14 @@ func HTTPHandlers(d *Deps) map[string]apigw.Handler {
 // webhooks, privacy) without this file knowing their packages.
 var extraHTTP = map[string]func(*Deps) apigw.Handler{}
 
+// maxBody overrides the default body limit per function.
+var maxBody = map[string]int{}
+
+type queueHandler = queue.HandlerFunc
+
 // WrapOptions are the apigw options for function name.
-func (d *Deps) WrapOptions() apigw.Options {
-	return apigw.Options{Logger: d.Logger, Metrics: d.Metrics, Tracer: d.Tracer, Clock: d.Clock, DetailedLogging: d.Flags.DetailedLogging}
+func (d *Deps) WrapOptions(name string) apigw.Options {
+	return apigw.Options{Logger: d.Logger, Metrics: d.Metrics, Tracer: d.Tracer, Clock: d.Clock, DetailedLogging: d.Flags.DetailedLogging, MaxBody: maxBody[name]}
 }
 
 // Routes mounts every implemented HTTP function on its catalogued routes
@@ -41,7 +46,7 @@ func Routes(d *Deps) []apigw.Route {
 		if !ok {
 			continue
 		}
-		out = append(out, apigw.RoutesFor(fn, apigw.Wrap(fn.Name, h, d.WrapOptions()))...)
+		out = append(out, apigw.RoutesFor(fn, apigw.Wrap(fn.Name, h, d.WrapOptions(fn.Name)))...)
 	}
 	return out
 }
@@ -62,11 +67,16 @@ func NewProcessor(d *Deps, o queue.ProcessorOptions) *queue.Processor {
 	if o.OnFinalFailure == nil && onFinalFailure != nil {
 		o.OnFinalFailure = onFinalFailure(d)
 	}
+	if o.OnResult == nil && onResult != nil {
+		o.OnResult = onResult(d)
+	}
 	return queue.NewProcessor(hs, o)
 }
 
 // onFinalFailure is registered by the worker wiring.
 var onFinalFailure func(*Deps) func(ctx context.Context, j queue.Job, err error)
+
+var onResult func(*Deps) func(queue.Result)
 
 // jobHandlers lets other files register worker job handlers.
 var jobHandlers = map[string]func(*Deps) queue.HandlerFunc{}

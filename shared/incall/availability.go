@@ -103,8 +103,6 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 	if t.start.IsZero() {
 		return s.dayOptions(ctx, sc, t, now)
 	}
-	a := Answer{Requested: t.start.In(sc.loc).Format(time.RFC3339), Available: boolPtr(false)}
-	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
 	reason := ""
 	switch {
 	case t.start.Before(now):
@@ -116,7 +114,7 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 	}
 	from := t.start
 	if from.Before(now) {
-		from = now
+		from = now // a past request is answered, never moved: alternatives start now
 	}
 	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
 	if err != nil {
@@ -124,36 +122,47 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 	}
 	if reason == "" {
 		for _, f := range free {
-			if f.Equal(t.start) {
-				a.OK, a.Available = true, boolPtr(true)
-				a.Message = say(sc.locale, msgAvailable, capitalize(when))
-				return a, nil
+			if f.Equal(t.start) { // exactly a slot start: no "close enough"
+				when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+				return Answer{OK: true, Available: boolPtr(true), Requested: t.start.In(sc.loc).Format(time.RFC3339),
+					Message: say(sc.locale, msgAvailable, capitalize(when))}, nil
 			}
 		}
 		reason = ReasonSlotTaken
 	}
+	return s.notAvailable(sc, t, reason, free, now), nil
+}
+
+// notAvailable answers why the requested start cannot be booked and offers
+// up to three alternatives from free (the requested start never among them).
+func (s *Scheduler) notAvailable(sc *scope, t *target, reason string, free []time.Time, now time.Time) Answer {
+	when := capitalize(spoken.SpokenDateTime(t.start, sc.loc, sc.locale))
 	alts := s.alternatives(sc, t, free, now)
-	a.Reason, a.Alternatives = reason, alts
-	offer := spokenAlternatives(sc, alts)
+	a := Answer{Reason: reason, Available: boolPtr(false), Requested: t.start.In(sc.loc).Format(time.RFC3339), Alternatives: alts}
+	var why string
 	switch reason {
 	case ReasonPast:
-		a.Message = say(sc.locale, msgPast, capitalize(when), offer)
+		why = say(sc.locale, msgPast, when)
 	case ReasonTooSoon:
-		a.Message = say(sc.locale, msgTooSoon, capitalize(when), hoursText(sc.locale, sc.branch.MinNoticeMinutes), offer)
+		why = say(sc.locale, msgTooSoon, when, hoursText(sc.locale, sc.branch.MinNoticeMinutes))
 	case ReasonClosed:
-		a.Message = say(sc.locale, msgClosed, spoken.SpokenOpeningHours(sc.branch.OpeningHours, sc.locale), offer)
+		why = say(sc.locale, msgClosed, when, spoken.SpokenOpeningHours(sc.branch.OpeningHours, sc.locale))
 	default:
-		if len(alts) == 0 {
-			a.Message = say(sc.locale, msgTakenNoAlternatives, capitalize(when))
-		} else {
-			a.Message = say(sc.locale, msgTakenWithAlternatives, capitalize(when), offer)
-		}
+		why = say(sc.locale, msgTaken, when)
 	}
-	if len(alts) == 0 && reason != ReasonSlotTaken {
-		// Nothing to offer: say so plainly rather than "I can offer ."
-		a.Message = say(sc.locale, msgTakenNoAlternatives, capitalize(when))
+	a.Message = why + " " + s.offer(sc, alts)
+	return a
+}
+
+// offer is the sentence after a "no": the alternatives, or honestly none.
+func (s *Scheduler) offer(sc *scope, alts []Alternative) string {
+	switch {
+	case len(alts) > 0:
+		return say(sc.locale, msgOffer, spokenAlternatives(sc, alts))
+	case !s.Alternatives:
+		return say(sc.locale, msgAskOther)
 	}
-	return a, nil
+	return say(sc.locale, msgNoAlternatives)
 }
 
 // alternatives filters free starts to bookable ones in the caller's
@@ -189,9 +198,14 @@ func spokenAlternatives(sc *scope, alts []Alternative) string {
 }
 
 // dayOptions answers a date without a time: up to three free times that
-// day, or on the next day that has any.
+// day, or on the next day that has any. A day before today is past.
 func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now time.Time) (Answer, error) {
 	day := t.req.Date.In(sc.loc)
+	dayWords := spoken.SpokenDate(day, sc.loc, sc.locale)
+	if day.AddDate(0, 0, 1).Before(now) || day.AddDate(0, 0, 1).Equal(now) {
+		return Answer{OK: false, Reason: ReasonPast, Available: boolPtr(false),
+			Message: say(sc.locale, msgDayPast, dayWords)}, nil
+	}
 	from := day
 	if from.Before(now) {
 		from = now
@@ -218,7 +232,6 @@ func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now ti
 		}
 		picked = append(picked, f)
 	}
-	dayWords := spoken.SpokenDate(day, sc.loc, sc.locale)
 	if len(picked) == 0 {
 		return Answer{OK: false, Reason: ReasonSlotTaken, Available: boolPtr(false), Message: say(sc.locale, msgDayNoOptions, dayWords)}, nil
 	}
@@ -229,7 +242,13 @@ func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now ti
 		a.Alternatives = append(a.Alternatives, Alternative{Start: p.In(sc.loc).Format(time.RFC3339), Spoken: spoken.SpokenDateTime(p, sc.loc, sc.locale)})
 		times = append(times, spoken.SpokenTime(p, sc.loc, sc.locale))
 	}
-	a.Message = say(sc.locale, msgDayOptions, spoken.SpokenDate(picked[0], sc.loc, sc.locale), joinOr(sc.locale, times))
+	pickedWords := spoken.SpokenDate(picked[0], sc.loc, sc.locale)
+	if pickedDay != booking.DayString(day, sc.loc) {
+		// Say that the day asked for has nothing before offering another.
+		a.Message = say(sc.locale, msgDayOtherOptions, dayWords, pickedWords, joinOr(sc.locale, times))
+		return a, nil
+	}
+	a.Message = say(sc.locale, msgDayOptions, pickedWords, joinOr(sc.locale, times))
 	return a, nil
 }
 

@@ -101,7 +101,7 @@ func (s *Scheduler) Book(ctx context.Context, call Call, args Args) (Answer, err
 	case booking.IdemComplete:
 		return s.replay(ctx, sc, stored)
 	case booking.IdemInProgress:
-		return s.waitForOther(ctx, sc, key)
+		return s.waitForOther(ctx, sc, key, "book")
 	}
 
 	// We own the key. Anything that ends before a booking exists releases
@@ -118,15 +118,22 @@ func (s *Scheduler) Book(ctx context.Context, call Call, args Args) (Answer, err
 	} else if err := s.Idempotency.Abandon(bctx, sc.tenant.ID, key); err != nil {
 		s.log().ErrorContext(ctx, "could not release idempotency key", "tenant", sc.tenant.ID, "call_id", call.CallID, "error_kind", string(booking.KindOf(err)))
 	}
-	s.metrics().Count("BookingOutcome", 1, "outcome", outcome(a))
+	s.metrics().Count("BookingOutcome", 1, "Outcome", outcome(a))
 	return a, nil
 }
 
+// outcome is the Outcome dimension of the BookingOutcome metric; the
+// failure-rate alarm in infra/ lists exactly these values.
 func outcome(a Answer) string {
-	if a.OK {
+	switch {
+	case a.OK:
 		return "booked"
+	case a.Reason == ReasonPendingConfirmation:
+		return "pending"
+	case a.Reason == ReasonCalendarUnavailable:
+		return "failed"
 	}
-	return a.Reason
+	return "declined"
 }
 
 func (s *Scheduler) noteUnavailable(ctx context.Context, sc *scope, err error) error {
@@ -147,7 +154,7 @@ func (s *Scheduler) replay(ctx context.Context, sc *scope, stored []byte) (Answe
 // waitForOther waits briefly for a concurrent identical request to finish
 // and returns its answer; if it does not finish in time, the caller is
 // told honestly that the request is still being processed.
-func (s *Scheduler) waitForOther(ctx context.Context, sc *scope, key string) (Answer, error) {
+func (s *Scheduler) waitForOther(ctx context.Context, sc *scope, key, op string) (Answer, error) {
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		select {
@@ -155,7 +162,7 @@ func (s *Scheduler) waitForOther(ctx context.Context, sc *scope, key string) (An
 			return fail(ReasonPendingConfirmation, say(sc.locale, msgInProgress)), nil
 		case <-time.After(50 * time.Millisecond):
 		}
-		state, stored, err := s.Idempotency.Begin(ctx, sc.tenant.ID, key, "book", idemTTL)
+		state, stored, err := s.Idempotency.Begin(ctx, sc.tenant.ID, key, op, idemTTL)
 		if err != nil {
 			break
 		}
@@ -203,8 +210,9 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 		}
 	}
 
+	// Each bookkeeping step gets its own short deadline, counted from when
+	// it starts: a slow Cal.com must not eat the time of the writes after it.
 	bctx, bcancel := detached(ctx)
-	defer bcancel()
 	var customer *booking.Customer
 	if phoneE164 != "" {
 		customer, err = s.Customers.UpsertCustomerByPhone(bctx, sc.tenant.ID, phoneE164, name, email)
@@ -212,6 +220,7 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 		customer, err = s.Customers.CreateCustomer(bctx, booking.Customer{TenantID: sc.tenant.ID, Name: name, Email: email, Source: "phone"})
 	}
 	if err != nil {
+		bcancel()
 		return s.unavailable(ctx, sc, err), false
 	}
 	appt := booking.Appointment{
@@ -224,6 +233,7 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 			Start: t.start.Add(sg.Offset).UTC(), End: t.start.Add(sg.Offset + sg.Length).UTC(), Status: booking.StatusPending})
 	}
 	row, err := s.Appointments.CreateAppointment(bctx, appt)
+	bcancel()
 	if err != nil {
 		return s.unavailable(ctx, sc, err), false
 	}
@@ -261,7 +271,9 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 		}
 	}
 
-	confirmed, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, row.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+	fctx, fcancel := detached(ctx)
+	defer fcancel()
+	confirmed, err := s.Appointments.UpdateAppointment(fctx, sc.tenant.ID, row.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
 		a.Status = booking.StatusConfirmed
 		a.CalcomUID = made[0].UID
 		for i := range a.Segments {
@@ -279,7 +291,7 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 		confirmed = row
 	}
 	s.invalidate(ctx, sc, segs, t.start)
-	_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: row.ID, Action: "booked",
+	_ = s.Appointments.RecordChange(fctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: row.ID, Action: "booked",
 		Actor: "call:" + sc.call.CallID, After: map[string]any{"start": t.start.UTC(), "service": t.service.ID, "status": "confirmed"}, At: s.clock()})
 	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
 	return Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgBooked, t.service.Name, when),
@@ -288,18 +300,21 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 			Status: string(booking.StatusConfirmed), Spoken: when}}, true
 }
 
-// takenNow answers slot_taken with fresh alternatives (the cache is
-// dropped first: what we had cached was evidently stale).
+// takenNow answers slot_taken with fresh alternatives: someone else holds
+// the slot (our lock or Cal.com's refusal), even if a slots read still
+// shows it free. The cache is dropped first: it was evidently stale.
 func (s *Scheduler) takenNow(ctx context.Context, sc *scope, t *target) Answer {
 	s.invalidate(ctx, sc, plan(t.service), t.start)
-	a, err := s.availability(ctx, sc, t)
-	if err != nil || a.OK {
-		when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
-		return Answer{OK: false, Reason: ReasonSlotTaken, Available: boolPtr(false), Requested: t.start.In(sc.loc).Format(time.RFC3339),
-			Message: say(sc.locale, msgTakenNoAlternatives, capitalize(when))}
+	now := s.realNow(sc)
+	from := t.start
+	if from.Before(now) {
+		from = now
 	}
-	a.Reason = ReasonSlotTaken
-	return a
+	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
+	if err != nil {
+		free = nil // the refusal is certain; only the alternatives are missing
+	}
+	return s.notAvailable(sc, t, ReasonSlotTaken, free, now)
 }
 
 func (s *Scheduler) invalidate(ctx context.Context, sc *scope, segs []segmentPlan, start time.Time) {

@@ -3,7 +3,9 @@ package incall
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/telefonagent/gateway/shared/booking"
@@ -64,8 +66,31 @@ func (s *Scheduler) view(sc *scope, a booking.Appointment) AppointmentView {
 		Service: sv.Name, Status: string(a.Status), Spoken: spoken.SpokenDateTime(a.Start, sc.loc, sc.locale)}
 }
 
+// describe names an appointment for speech: "Herrenhaarschnitt am
+// Dienstag, den 2. März, um vierzehn Uhr".
 func (s *Scheduler) describe(sc *scope, a booking.Appointment) string {
-	return s.serviceByID(sc, a.ServiceID).Name + " " + spoken.SpokenDateTime(a.Start, sc.loc, sc.locale)
+	return say(sc.locale, msgAppointment, s.serviceByID(sc, a.ServiceID).Name, spoken.SpokenDateTime(a.Start, sc.loc, sc.locale))
+}
+
+// requestText is what a change request asks for, resolved, so the same
+// request in other words ("Donnerstag" / "4.3.") has the same idempotency
+// key. Unresolvable text is kept folded; it answers unclear anyway.
+func requestText(sc *scope, date, clock string) string {
+	if strings.TrimSpace(date) == "" && strings.TrimSpace(clock) == "" {
+		return ""
+	}
+	req, err := spoken.Resolve(date, clock, sc.now, sc.loc, sc.locale)
+	if err != nil {
+		return "raw:" + fold(date) + "|" + fold(clock)
+	}
+	out := fmt.Sprintf("%04d-%02d-%02d", req.Date.Year, req.Date.Month, req.Date.Day)
+	if req.HasTime {
+		out += fmt.Sprintf("T%02d:%02d", req.Hour, req.Minute)
+	}
+	if req.Preference != nil {
+		out += "/" + req.Preference.Name
+	}
+	return out
 }
 
 // pick selects the appointment the caller means: the one at date/time if
@@ -139,12 +164,15 @@ func (s *Scheduler) policyFor(sc *scope, ap booking.Appointment) booking.Policy 
 	return booking.ResolvePolicy(sv.Policy, sc.branch.Policy, sc.tenant.Policy)
 }
 
-func (s *Scheduler) denied(sc *scope, ap booking.Appointment, d booking.PolicyDecision) Answer {
+func (s *Scheduler) denied(sc *scope, ap booking.Appointment, d booking.PolicyDecision, moving bool) Answer {
 	what := s.describe(sc, ap)
 	var msg string
 	switch d.Rule {
 	case booking.RuleNotice:
-		msg = say(sc.locale, msgDeniedNotice, what, hoursText(sc.locale, d.NoticeHours*60), euros(sc.locale, d.FeeCents))
+		msg = say(sc.locale, msgDeniedNotice, what, hoursText(sc.locale, d.NoticeHours*60))
+		if d.FeeCents > 0 && !moving {
+			msg += " " + say(sc.locale, msgDeniedNoticeFee, euros(sc.locale, d.FeeCents))
+		}
 	case booking.RuleMonthlyQuota:
 		msg = say(sc.locale, msgDeniedQuota, d.Used)
 	case booking.RuleMaxReschedules:
@@ -153,7 +181,7 @@ func (s *Scheduler) denied(sc *scope, ap booking.Appointment, d booking.PolicyDe
 		msg = say(sc.locale, msgDeniedPast, what)
 	}
 	a := fail(ReasonPolicyDenied, msg)
-	if d.FeeCents > 0 {
+	if d.FeeCents > 0 && d.Rule == booking.RuleNotice && !moving {
 		a.FeeCents = &d.FeeCents
 	}
 	v := s.view(sc, ap)
@@ -185,7 +213,7 @@ func (s *Scheduler) once(ctx context.Context, sc *scope, key, op string, run fun
 	case booking.IdemComplete:
 		return s.replay(ctx, sc, stored)
 	case booking.IdemInProgress:
-		return s.waitForOther(ctx, sc, key)
+		return s.waitForOther(ctx, sc, key, op)
 	}
 	a, final := run()
 	bctx, cancel := detached(ctx)
@@ -202,7 +230,9 @@ func (s *Scheduler) once(ctx context.Context, sc *scope, key, op string, run fun
 }
 
 // Cancel cancels the caller's appointment under the policy: Cal.com first,
-// then our row, then the audit row.
+// then our row, then the audit row. The idempotency key is the request
+// (call, what was asked for), taken before the appointment is looked up, so
+// a repeat after success replays the same answer instead of "not found".
 func (s *Scheduler) Cancel(ctx context.Context, call Call, args Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
@@ -217,75 +247,88 @@ func (s *Scheduler) Cancel(ctx context.Context, call Call, args Args) (Answer, e
 	if ans != nil {
 		return *ans, nil
 	}
-	ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
-	if err != nil {
-		return s.unavailable(ctx, sc, err), nil
-	}
-	if ans != nil {
-		return *ans, nil
-	}
-	key := idempotencyKey(sc.tenant.ID, call.CallID, "cancel", strconv.FormatInt(ap.ID, 10))
+	key := idempotencyKey(sc.tenant.ID, call.CallID, "cancel", requestText(sc, args.Date, args.Time))
 	return s.once(ctx, sc, key, "cancel", func() (Answer, bool) {
-		now := s.realNow(sc)
-		used, err := s.Appointments.CountCancellationsSince(ctx, sc.tenant.ID, cust.ID, now.Add(-booking.CancellationWindow))
+		ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
 		if err != nil {
 			return s.unavailable(ctx, sc, err), false
 		}
-		d := booking.DecideCancel(s.policyFor(sc, *ap), ap.Start, now, used)
-		if !d.Allowed {
-			s.recordPolicy(ctx, sc, *ap, "cancel_denied", d)
-			return s.denied(sc, *ap, d), true
+		if ans != nil {
+			return *ans, false // the caller clarifies; nothing happened
 		}
-		reason := args.Reason
-		if reason == "" {
-			reason = "cancelled by caller on the phone"
-		}
-		for _, uid := range uids(*ap) {
-			if err := s.Calendar.Cancel(ctx, sc.tenant, uid, reason); err != nil {
-				if booking.KindOf(err) == booking.KindNotFound {
-					continue // already gone in Cal.com: our row follows below
-				}
-				if s.Calendar.UnknownOutcome(err) {
-					s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(*ap), Reason: reason})
-					break
-				}
-				return s.unavailable(ctx, sc, err), false
-			}
-		}
-		bctx, cancel := detached(ctx)
-		defer cancel()
-		before := ap.Status
-		if _, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
-			a.Status = booking.StatusCancelled
-			for i := range a.Segments {
-				a.Segments[i].Status = booking.StatusCancelled
-			}
-			return a, nil
-		}); err != nil {
-			s.log().ErrorContext(ctx, "cancelled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
-			s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(*ap), Reason: reason})
-		}
-		_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "cancelled",
-			Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
-			Before: map[string]any{"status": before}, After: map[string]any{"status": booking.StatusCancelled}, At: s.clock()})
-		s.invalidateAppointment(ctx, sc, *ap)
-		what := s.describe(sc, *ap)
-		a := Answer{OK: true, Message: say(sc.locale, msgCancelled, what)}
-		if d.FeeCents > 0 {
-			a.Message = say(sc.locale, msgCancelledFee, what, euros(sc.locale, d.FeeCents))
-			a.FeeCents = &d.FeeCents
-		}
-		v := s.view(sc, *ap)
-		v.Status = string(booking.StatusCancelled)
-		a.Appointment = &v
-		return a, true
+		return s.cancel(ctx, sc, cust, *ap, args.Reason)
 	})
+}
+
+func (s *Scheduler) cancel(ctx context.Context, sc *scope, cust *booking.Customer, ap booking.Appointment, reason string) (Answer, bool) {
+	now := s.realNow(sc)
+	used, err := s.Appointments.CountCancellationsSince(ctx, sc.tenant.ID, cust.ID, now.Add(-booking.CancellationWindow))
+	if err != nil {
+		return s.unavailable(ctx, sc, err), false
+	}
+	d := booking.DecideCancel(s.policyFor(sc, ap), ap.Start, now, used)
+	if !d.Allowed {
+		s.recordPolicy(ctx, sc, ap, "cancel_denied", d)
+		return s.denied(sc, ap, d, false), true
+	}
+	if reason == "" {
+		reason = "cancelled by caller on the phone"
+	}
+	for _, uid := range uids(ap) {
+		if err := s.Calendar.Cancel(ctx, sc.tenant, uid, reason); err != nil {
+			if booking.KindOf(err) == booking.KindNotFound {
+				continue // already gone in Cal.com: our row follows below
+			}
+			if s.Calendar.UnknownOutcome(err) {
+				// Cancelling is retried until done (an already cancelled
+				// booking counts as done), so the caller may hear "cancelled".
+				s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(ap), Reason: reason})
+				break
+			}
+			return s.unavailable(ctx, sc, err), false
+		}
+	}
+	bctx, bcancel := detached(ctx)
+	defer bcancel()
+	before := ap.Status
+	if _, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+		a.Status = booking.StatusCancelled
+		for i := range a.Segments {
+			a.Segments[i].Status = booking.StatusCancelled
+		}
+		return a, nil
+	}); err != nil {
+		s.log().ErrorContext(ctx, "cancelled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
+		s.enqueue(ctx, sc, booking.JobCancel, "cancel:"+strconv.FormatInt(ap.ID, 10), CancelJob{AppointmentID: ap.ID, UIDs: uids(ap), Reason: reason})
+	}
+	s.recordChange(bctx, sc, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "cancelled",
+		Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
+		Before: map[string]any{"status": before}, After: map[string]any{"status": booking.StatusCancelled}, At: s.clock()})
+	s.invalidateAppointment(ctx, sc, ap)
+	what := s.describe(sc, ap)
+	a := Answer{OK: true, Message: say(sc.locale, msgCancelled, what)}
+	if d.FeeCents > 0 {
+		a.Message = say(sc.locale, msgCancelledFee, what, euros(sc.locale, d.FeeCents))
+		a.FeeCents = &d.FeeCents
+	}
+	v := s.view(sc, ap)
+	v.Status = string(booking.StatusCancelled)
+	a.Appointment = &v
+	return a, true
+}
+
+// recordChange writes an audit row; a failure is loud, never silent.
+func (s *Scheduler) recordChange(ctx context.Context, sc *scope, c booking.AppointmentChange) {
+	if err := s.Appointments.RecordChange(ctx, c); err != nil {
+		s.log().ErrorContext(ctx, "could not write audit row", "tenant", sc.tenant.ID, "appointment_id", c.AppointmentID, "action", c.Action, "error_kind", string(booking.KindOf(err)))
+		s.metrics().Count("BookkeepingFailures", 1)
+	}
 }
 
 func (s *Scheduler) recordPolicy(ctx context.Context, sc *scope, ap booking.Appointment, action string, d booking.PolicyDecision) {
 	bctx, cancel := detached(ctx)
 	defer cancel()
-	_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: action,
+	s.recordChange(bctx, sc, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: action,
 		Actor: "call:" + sc.call.CallID, PolicyOutcome: "denied:" + d.Rule, FeeCents: d.FeeCents, At: s.clock()})
 }
 
@@ -298,7 +341,8 @@ func (s *Scheduler) invalidateAppointment(ctx context.Context, sc *scope, ap boo
 }
 
 // Reschedule moves the caller's appointment to a new free time under the
-// policy. Cal.com issues a new uid per moved booking; we store it.
+// policy. Cal.com issues a new uid per moved booking; we store it. Keyed by
+// the request like Cancel.
 func (s *Scheduler) Reschedule(ctx context.Context, call Call, args Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
@@ -313,104 +357,137 @@ func (s *Scheduler) Reschedule(ctx context.Context, call Call, args Args) (Answe
 	if ans != nil {
 		return *ans, nil
 	}
-	ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
-	if err != nil {
-		return s.unavailable(ctx, sc, err), nil
-	}
-	if ans != nil {
-		return *ans, nil
-	}
-	sv := s.serviceByID(sc, ap.ServiceID)
-	t, ans := s.resolveTarget(sc, sv.ID, args.NewDate, args.NewTime, args.TimePreference)
-	if ans != nil {
-		return *ans, nil
-	}
-	if t.start.IsZero() {
-		a, err := s.availability(ctx, sc, t) // offer times that day
-		if err != nil {
-			return s.unavailable(ctx, sc, err), nil
-		}
-		a.OK = false
-		a.Reason = ReasonUnclearTime
-		return a, nil
-	}
-	key := idempotencyKey(sc.tenant.ID, call.CallID, "reschedule", strconv.FormatInt(ap.ID, 10), t.start.UTC().Format(time.RFC3339))
+	key := idempotencyKey(sc.tenant.ID, call.CallID, "reschedule", requestText(sc, args.Date, args.Time),
+		requestText(sc, args.NewDate, args.NewTime), fold(args.TimePreference))
 	return s.once(ctx, sc, key, "reschedule", func() (Answer, bool) {
-		now := s.realNow(sc)
-		d := booking.DecideReschedule(s.policyFor(sc, *ap), ap.Start, now, ap.RescheduleCount)
-		if !d.Allowed {
-			s.recordPolicy(ctx, sc, *ap, "reschedule_denied", d)
-			return s.denied(sc, *ap, d), true
-		}
-		avail, err := s.availability(ctx, sc, t)
+		ap, ans, err := s.pick(ctx, sc, cust, args.Date, args.Time)
 		if err != nil {
 			return s.unavailable(ctx, sc, err), false
 		}
-		if !avail.OK {
-			return avail, false
+		if ans != nil {
+			return *ans, false
 		}
-		segs := plan(sv)
-		old := uids(*ap)
-		newUIDs := make([]string, len(old))
-		for i, uid := range old {
-			off := time.Duration(0)
-			if i < len(segs) {
-				off = segs[i].Offset
-			}
-			b, err := s.Calendar.Reschedule(ctx, sc.tenant, uid, t.start.Add(off).UTC(), "moved by caller on the phone")
+		sv := s.serviceByID(sc, ap.ServiceID)
+		t, ans := s.resolveTarget(sc, sv.ID, args.NewDate, args.NewTime, args.TimePreference)
+		if ans != nil {
+			return *ans, false
+		}
+		if t.start.IsZero() {
+			a, err := s.availability(ctx, sc, t) // offer times that day
 			if err != nil {
-				if s.Calendar.UnknownOutcome(err) {
-					s.enqueue(ctx, sc, booking.JobReschedule, key, RescheduleJob{AppointmentID: ap.ID, UIDs: old, NewStart: t.start.UTC()})
-					return Answer{OK: false, Reason: ReasonPendingConfirmation, Requested: avail.Requested,
-						Message: say(sc.locale, msgPending, spoken.SpokenDateTime(t.start, sc.loc, sc.locale))}, true
-				}
-				if booking.KindOf(err) == booking.KindConflict {
-					return s.takenNow(ctx, sc, t), false
-				}
 				return s.unavailable(ctx, sc, err), false
 			}
-			newUIDs[i] = b.UID
-		}
-		bctx, cancel := detached(ctx)
-		defer cancel()
-		oldStart := ap.Start
-		updated, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
-			dur := a.End.Sub(a.Start)
-			shift := t.start.UTC().Sub(a.Start)
-			a.Start, a.End = t.start.UTC(), t.start.UTC().Add(dur)
-			a.RescheduleCount++
-			for i := range a.Segments {
-				a.Segments[i].Start = a.Segments[i].Start.Add(shift)
-				a.Segments[i].End = a.Segments[i].End.Add(shift)
-				if i < len(newUIDs) && newUIDs[i] != "" {
-					a.Segments[i].CalcomUID = newUIDs[i]
-				}
+			if a.OK {
+				a.OK, a.Reason = false, ReasonUnclearTime
 			}
-			if len(newUIDs) > 0 && newUIDs[0] != "" {
-				a.CalcomUID = newUIDs[0]
-			}
-			return a, nil
-		})
-		if err != nil {
-			s.log().ErrorContext(ctx, "rescheduled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
-			s.metrics().Count("BookkeepingFailures", 1)
-			updated = ap
+			return a, false
 		}
-		_ = s.Appointments.RecordChange(bctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "rescheduled",
-			Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
-			Before: map[string]any{"start": oldStart}, After: map[string]any{"start": t.start.UTC()}, At: s.clock()})
-		s.invalidateAppointment(ctx, sc, *ap)
-		s.invalidate(ctx, sc, segs, t.start)
-		when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
-		a := Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgRescheduled, when)}
-		if d.FeeCents > 0 {
-			a.Message = say(sc.locale, msgRescheduledFee, when, euros(sc.locale, d.FeeCents))
-			a.FeeCents = &d.FeeCents
-		}
-		v := s.view(sc, *updated)
-		a.Appointment = &v
-		return a, true
+		return s.reschedule(ctx, sc, *ap, sv, t)
 	})
+}
+
+func (s *Scheduler) reschedule(ctx context.Context, sc *scope, ap booking.Appointment, sv booking.Service, t *target) (Answer, bool) {
+	now := s.realNow(sc)
+	d := booking.DecideReschedule(s.policyFor(sc, ap), ap.Start, now, ap.RescheduleCount)
+	if !d.Allowed {
+		s.recordPolicy(ctx, sc, ap, "reschedule_denied", d)
+		return s.denied(sc, ap, d, true), true
+	}
+	avail, err := s.availability(ctx, sc, t)
+	if err != nil {
+		return s.unavailable(ctx, sc, err), false
+	}
+	if !avail.OK {
+		return avail, false
+	}
+	segs := plan(sv)
+	old := uids(ap)
+	cur := append([]string(nil), old...) // the live uid of each segment as we go
+	offset := func(i int) time.Duration {
+		if i < len(segs) {
+			return segs[i].Offset
+		}
+		return 0
+	}
+	for i, uid := range old {
+		b, err := s.Calendar.Reschedule(ctx, sc.tenant, uid, t.start.Add(offset(i)).UTC(), "moved by caller on the phone")
+		if err == nil {
+			cur[i] = b.UID
+			continue
+		}
+		if s.Calendar.UnknownOutcome(err) {
+			s.enqueue(ctx, sc, booking.JobReschedule, "reschedule:"+strconv.FormatInt(ap.ID, 10)+":"+t.start.UTC().Format(time.RFC3339),
+				RescheduleJob{AppointmentID: ap.ID, UIDs: cur, NewStart: t.start.UTC()})
+			return Answer{OK: false, Reason: ReasonPendingConfirmation, Requested: avail.Requested,
+				Message: say(sc.locale, msgPending, spoken.SpokenDateTime(t.start, sc.loc, sc.locale))}, true
+		}
+		// A later segment failed: move the ones already moved back, so the
+		// appointment stays whole at its old time.
+		s.revertMoved(ctx, sc, ap, cur[:i], offset)
+		if booking.KindOf(err) == booking.KindConflict {
+			return s.takenNow(ctx, sc, t), false
+		}
+		return s.unavailable(ctx, sc, err), false
+	}
+	bctx, cancel := detached(ctx)
+	defer cancel()
+	oldStart := ap.Start
+	updated, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+		dur := a.End.Sub(a.Start)
+		shift := t.start.UTC().Sub(a.Start)
+		a.Start, a.End = t.start.UTC(), t.start.UTC().Add(dur)
+		a.RescheduleCount++
+		for i := range a.Segments {
+			a.Segments[i].Start = a.Segments[i].Start.Add(shift)
+			a.Segments[i].End = a.Segments[i].End.Add(shift)
+			if i < len(cur) && cur[i] != "" {
+				a.Segments[i].CalcomUID = cur[i]
+			}
+		}
+		if len(cur) > 0 && cur[0] != "" {
+			a.CalcomUID = cur[0]
+		}
+		return a, nil
+	})
+	if err != nil {
+		s.log().ErrorContext(ctx, "rescheduled in Cal.com but row not updated", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
+		s.metrics().Count("BookkeepingFailures", 1)
+		moved := ap
+		moved.Start, moved.End = t.start.UTC(), t.start.UTC().Add(ap.End.Sub(ap.Start))
+		updated = &moved
+	}
+	s.recordChange(bctx, sc, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: ap.ID, Action: "rescheduled",
+		Actor: "call:" + sc.call.CallID, PolicyOutcome: "allowed", FeeCents: d.FeeCents,
+		Before: map[string]any{"start": oldStart}, After: map[string]any{"start": t.start.UTC()}, At: s.clock()})
+	s.invalidateAppointment(ctx, sc, ap)
+	s.invalidate(ctx, sc, segs, t.start)
+	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+	a := Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgRescheduled, when)}
+	if d.FeeCents > 0 {
+		a.Message = say(sc.locale, msgRescheduledFee, when, euros(sc.locale, d.FeeCents))
+		a.FeeCents = &d.FeeCents
+	}
+	v := s.view(sc, *updated)
+	a.Appointment = &v
+	return a, true
+}
+
+// revertMoved moves segments already moved back to their old times; what
+// cannot be moved back is handed to the retry worker.
+func (s *Scheduler) revertMoved(ctx context.Context, sc *scope, ap booking.Appointment, moved []string, offset func(int) time.Duration) {
+	var left []string
+	for i, uid := range moved {
+		cctx, cancel := detached(ctx)
+		_, err := s.Calendar.Reschedule(cctx, sc.tenant, uid, ap.Start.Add(offset(i)).UTC(), "reverting an incomplete move")
+		cancel()
+		if err != nil {
+			left = append(left, uid)
+		}
+	}
+	if len(left) > 0 {
+		s.enqueue(ctx, sc, booking.JobReschedule, "revert:"+strconv.FormatInt(ap.ID, 10),
+			RescheduleJob{AppointmentID: ap.ID, UIDs: left, NewStart: ap.Start.UTC()})
+	}
 }
 
 // FindAppointments lists the caller's upcoming appointments.

@@ -11,8 +11,12 @@ type msgID int
 
 const (
 	msgAvailable msgID = iota
-	msgTakenWithAlternatives
-	msgTakenNoAlternatives
+	msgTaken
+	msgOffer
+	msgNoAlternatives
+	msgAskOther
+	msgDayPast
+	msgDayOtherOptions
 	msgTooSoon
 	msgPast
 	msgClosed
@@ -34,6 +38,8 @@ const (
 	msgCancelled
 	msgCancelledFee
 	msgDeniedNotice
+	msgDeniedNoticeFee
+	msgAppointment
 	msgDeniedQuota
 	msgDeniedMaxReschedules
 	msgDeniedPast
@@ -51,11 +57,15 @@ const (
 var texts = map[string]map[msgID]string{
 	"de": {
 		msgAvailable:              "%s ist frei. Soll ich den Termin für Sie buchen?",
-		msgTakenWithAlternatives:  "%s ist leider schon vergeben. Ich kann Ihnen %s anbieten. Was passt Ihnen?",
-		msgTakenNoAlternatives:    "%s ist leider schon vergeben, und in den nächsten zwei Wochen habe ich keinen freien Termin dafür gefunden. Soll ich Sie zurückrufen lassen?",
-		msgTooSoon:                "%s ist zu kurzfristig, wir brauchen mindestens %s Vorlauf. Ich kann Ihnen %s anbieten.",
-		msgPast:                   "%s liegt in der Vergangenheit. Ich kann Ihnen %s anbieten.",
-		msgClosed:                 "Zu dieser Zeit haben wir geschlossen. Unsere Öffnungszeiten sind %s. Ich kann Ihnen %s anbieten.",
+		msgTaken:                  "%s ist leider schon vergeben.",
+		msgOffer:                  "Ich kann Ihnen %s anbieten. Was passt Ihnen?",
+		msgNoAlternatives:         "In den nächsten zwei Wochen habe ich leider keinen freien Termin dafür gefunden. Soll ich Sie zurückrufen lassen?",
+		msgAskOther:               "Welche andere Zeit würde Ihnen passen?",
+		msgDayPast:                "Der %s liegt in der Vergangenheit. An welchem Tag möchten Sie kommen?",
+		msgDayOtherOptions:        "Am %s habe ich leider nichts frei. Am %s habe ich %s frei. Welche Uhrzeit passt Ihnen?",
+		msgTooSoon:                "%s ist zu kurzfristig, wir brauchen mindestens %s Vorlauf.",
+		msgPast:                   "%s liegt in der Vergangenheit.",
+		msgClosed:                 "%s haben wir geschlossen. Unsere Öffnungszeiten sind %s.",
 		msgDayOptions:             "Am %s habe ich %s frei. Welche Uhrzeit passt Ihnen?",
 		msgDayNoOptions:           "Am %s habe ich leider nichts mehr frei, und in den nächsten zwei Wochen auch nicht. Soll ich Sie zurückrufen lassen?",
 		msgUnclearDate:            "Ich habe das Datum nicht sicher verstanden. An welchem Tag möchten Sie kommen?",
@@ -73,7 +83,9 @@ var texts = map[string]map[msgID]string{
 		msgMultiple:               "Sie haben mehrere Termine: %s. Welchen meinen Sie?",
 		msgCancelled:              "Ihr Termin %s ist storniert.",
 		msgCancelledFee:           "Ihr Termin %s ist storniert. Dafür fällt eine Gebühr von %s an.",
-		msgDeniedNotice:           "Ihr Termin %s kann nur bis %s vorher telefonisch geändert werden. Bitte wenden Sie sich direkt an uns; bei einer Absage jetzt fiele eine Gebühr von %s an.",
+		msgDeniedNotice:           "Ihr Termin %s kann nur bis %s vorher telefonisch geändert werden. Bitte wenden Sie sich direkt an uns.",
+		msgDeniedNoticeFee:        "Bei einer Absage jetzt fiele eine Gebühr von %s an.",
+		msgAppointment:            "%s am %s",
 		msgDeniedQuota:            "Sie haben in den letzten 30 Tagen bereits %d Termine abgesagt; mehr Absagen sind telefonisch nicht möglich. Bitte wenden Sie sich direkt an uns.",
 		msgDeniedMaxReschedules:   "Ihr Termin %s wurde schon %d-mal verschoben; öfter ist es leider nicht möglich. Bitte wenden Sie sich direkt an uns.",
 		msgDeniedPast:             "Der Termin %s hat bereits begonnen und kann nicht mehr geändert werden.",
@@ -89,11 +101,15 @@ var texts = map[string]map[msgID]string{
 	},
 	"en": {
 		msgAvailable:              "%s is free. Shall I book it for you?",
-		msgTakenWithAlternatives:  "I'm sorry, %s is already taken. I can offer %s. Which suits you?",
-		msgTakenNoAlternatives:    "I'm sorry, %s is already taken and I found nothing free in the next two weeks. Shall we call you back?",
-		msgTooSoon:                "%s is too short notice; we need at least %s. I can offer %s.",
-		msgPast:                   "%s is in the past. I can offer %s.",
-		msgClosed:                 "We are closed at that time. Our opening hours are %s. I can offer %s.",
+		msgTaken:                  "I'm sorry, %s is already taken.",
+		msgOffer:                  "I can offer %s. Which suits you?",
+		msgNoAlternatives:         "I found nothing free for it in the next two weeks. Shall we call you back?",
+		msgAskOther:               "Which other time would suit you?",
+		msgDayPast:                "%s is in the past. Which day would you like to come?",
+		msgDayOtherOptions:        "I'm sorry, nothing is free on %s. On %s I have %s free. Which time suits you?",
+		msgTooSoon:                "%s is too short notice; we need at least %s.",
+		msgPast:                   "%s is in the past.",
+		msgClosed:                 "On %s we are closed. Our opening hours are %s.",
 		msgDayOptions:             "On %s I have %s free. Which time suits you?",
 		msgDayNoOptions:           "I'm sorry, nothing is free on %s or in the next two weeks. Shall we call you back?",
 		msgUnclearDate:            "I didn't catch the date. Which day would you like to come?",
@@ -111,7 +127,9 @@ var texts = map[string]map[msgID]string{
 		msgMultiple:               "You have several appointments: %s. Which one do you mean?",
 		msgCancelled:              "Your appointment %s is cancelled.",
 		msgCancelledFee:           "Your appointment %s is cancelled. A fee of %s applies.",
-		msgDeniedNotice:           "Your appointment %s can only be changed by phone up to %s before. Please contact us directly; cancelling now would cost %s.",
+		msgDeniedNotice:           "Your appointment %s can only be changed by phone up to %s before. Please contact us directly.",
+		msgDeniedNoticeFee:        "Cancelling now would cost %s.",
+		msgAppointment:            "%s on %s",
 		msgDeniedQuota:            "You have already cancelled %d appointments in the last 30 days; further cancellations are not possible by phone. Please contact us directly.",
 		msgDeniedMaxReschedules:   "Your appointment %s has already been moved %d times; it cannot be moved again. Please contact us directly.",
 		msgDeniedPast:             "The appointment %s has already started and can no longer be changed.",

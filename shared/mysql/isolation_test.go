@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"reflect"
 	"sort"
 	"strings"
@@ -178,6 +179,76 @@ func TestTenantIsolation(t *testing.T) {
 		t.Fatalf("B's config: %+v", cfg)
 	}
 
+	// Privacy: B can neither export nor erase A's customer, by id or number.
+	use("ExportCustomer", "ExportByPhone", "EraseCustomer", "EraseCaller")
+	_, err = s.ExportCustomer(ctx, B, ca.ID)
+	wantKind(t, err, booking.KindNotFound, "B ExportCustomer")
+	if ex, err := s.ExportByPhone(ctx, B, caller); err == nil {
+		js, _ := json.Marshal(ex)
+		if strings.Contains(string(js), "Erika A") || strings.Contains(string(js), "uid-a") || strings.Contains(string(js), "call_a") {
+			t.Fatalf("B ExportByPhone sees A's data: %s", js)
+		}
+	}
+	_, err = s.EraseCustomer(ctx, B, ca.ID, "admin:b", "test")
+	wantKind(t, err, booking.KindNotFound, "B EraseCustomer")
+	if er, err := s.EraseCaller(ctx, B, caller, "admin:b", "test"); err == nil && er != nil && er.Calls > 0 {
+		t.Fatalf("B EraseCaller touched A's calls: %+v", er)
+	}
+	if c, err := s.GetCustomer(ctx, A, ca.ID); err != nil || c.Name != "Erika A" {
+		t.Fatalf("A's customer changed by B's erase attempts: %v", err)
+	}
+
+	callBefore, err := s.GetCall(ctx, A, "call_a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Retention and usage queries of B (with zero-day periods, so anything
+	// of B's would be due) leave A's rows alone and count none of them.
+	use("ListTenants", "PurgeCallContent", "AnonymizeOldCallers", "InactiveCustomers", "PurgeIdempotencyRecords",
+		"PurgeWebhookReceipts", "PurgeExpiredAudit", "MinutesUsedSince", "MinutesUsedBefore", "TenantIDs",
+		"ActiveAppointmentsBetween", "ReceiptSeen", "ReceiptKeysWithPrefix")
+	if ts, err := s.ListTenants(ctx); err != nil || len(ts) != 2 {
+		t.Fatalf("ListTenants = %d, %v", len(ts), err)
+	}
+	if ids, err := s.TenantIDs(ctx); err != nil || len(ids) != 2 {
+		t.Fatalf("TenantIDs = %v, %v", ids, err)
+	}
+	if n, _ := s.PurgeCallContent(ctx, B, 0, 10); n != 0 {
+		t.Fatalf("B PurgeCallContent purged %d", n)
+	}
+	if n, m, _ := s.AnonymizeOldCallers(ctx, B, 0, 10); n+m != 0 {
+		t.Fatalf("B AnonymizeOldCallers touched %d/%d", n, m)
+	}
+	if ids, _ := s.InactiveCustomers(ctx, B, 0, 10); len(ids) != 0 {
+		t.Fatalf("B InactiveCustomers = %v", ids)
+	}
+	if n, _ := s.PurgeIdempotencyRecords(ctx, B, 0, 10); n != 0 {
+		t.Fatalf("B PurgeIdempotencyRecords = %d", n)
+	}
+	if n, _ := s.PurgeWebhookReceipts(ctx, B, 0, 10); n != 0 {
+		t.Fatalf("B PurgeWebhookReceipts = %d", n)
+	}
+	if n, err := s.PurgeExpiredAudit(ctx, B, 0, 10); err == nil && n != 0 {
+		t.Fatalf("B PurgeExpiredAudit = %d", n)
+	}
+	if n, _ := s.MinutesUsedSince(ctx, B, "", t0.Add(-24*time.Hour)); n != 0 {
+		t.Fatalf("B MinutesUsedSince = %d", n)
+	}
+	if n, _ := s.MinutesUsedBefore(ctx, B, "call_x", t0.Add(-24*time.Hour), t0.Add(24*time.Hour)); n != 0 {
+		t.Fatalf("B MinutesUsedBefore = %d", n)
+	}
+	as, _ := s.ActiveAppointmentsBetween(ctx, B, t0, t0.Add(30*24*time.Hour), 10)
+	for _, a := range as {
+		if a.TenantID != B || a.CalcomUID == "uid-a" {
+			t.Fatalf("B ActiveAppointmentsBetween returned A's appointment %d", a.ID)
+		}
+	}
+	if after, err := s.GetCall(ctx, A, "call_a"); err != nil || after.Transcript != callBefore.Transcript || after.FromNumber != callBefore.FromNumber {
+		t.Fatal("A's call content was changed by B's retention")
+	}
+	s.ReceiptSeen(ctx, "calcom", "none")
+	s.ReceiptKeysWithPrefix(ctx, "calcom", "none")
+
 	use("Ping", "DB")
 	if s.DB() == nil || s.Ping(ctx) != nil {
 		t.Fatal("Ping")
@@ -189,7 +260,7 @@ func TestTenantIsolation(t *testing.T) {
 	typ := reflect.TypeOf(s)
 	for i := range typ.NumMethod() {
 		name := typ.Method(i).Name
-		if strings.Contains(name, "Audit") && name != "AppendAudit" && name != "AuditEntries" {
+		if strings.Contains(name, "Audit") && name != "AppendAudit" && name != "AuditEntries" && name != "PurgeExpiredAudit" { // PurgeExpiredAudit: only rows past 7 years (privacy_audit_test.go)
 			t.Errorf("method %s touches the append-only audit log", name)
 		}
 		if !exercised[name] {

@@ -34,6 +34,8 @@ const (
 	MetricDLQDepth                 = "DLQDepth"                 // dead-letter queue depth seen by health
 	MetricJobFailures              = "JobFailures"              // retry-worker job failures, by job type
 	MetricJobsProcessed            = "JobsProcessed"            // retry-worker jobs done, by job type
+	MetricInboundFallback          = "InboundFallback"          // call_inbound answered with the fallback, by outcome
+	MetricWebhookEventsDeferred    = "WebhookEventsDeferred"    // webhooks queued because the DB was down, by event type
 )
 
 // Dimension names.
@@ -79,6 +81,8 @@ var metricDefs = []MetricDef{
 	{MetricDLQDepth, UnitCount, []string{DimFunction}, "dead-letter queue depth"},
 	{MetricJobFailures, UnitCount, []string{DimFunction, DimJobType}, "retry jobs failed"},
 	{MetricJobsProcessed, UnitCount, []string{DimFunction, DimJobType}, "retry jobs done"},
+	{MetricInboundFallback, UnitCount, []string{DimFunction, DimOutcome}, "inbound calls answered with the fallback"},
+	{MetricWebhookEventsDeferred, UnitCount, []string{DimFunction, DimEventType}, "webhooks queued while the DB was down"},
 }
 
 // MetricDefs returns every metric we emit.

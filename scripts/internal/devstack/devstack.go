@@ -192,12 +192,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		Clock:   clock,
 		Store:   store, Redis: rc, Keys: keys,
 		Publisher: lq, QueueDepth: lq,
-		Calendar:            app.CalendarFor(calURL, func(context.Context, booking.Tenant) (string, error) { return calKey, nil }, nil, clock, nil),
 		RetellAPIKey:        or(o.RetellAPIKey, DefaultRetellAPIKey),
 		CalcomWebhookSecret: webhookSecret,
 		InboundFallback:     []byte(platform.DefaultInboundFallback),
 		AdminToken:          or(o.AdminToken, DefaultAdminToken),
 	}
+	d.UseCalcom(calURL, func(context.Context, booking.Tenant) (string, error) { return calKey, nil }, nil, nil)
 	st.Deps = d
 	st.Processor = app.NewProcessor(d, queue.ProcessorOptions{Visibility: lq, DeadLetter: lq})
 

@@ -122,13 +122,12 @@ func New(t testing.TB, o Options) *Env {
 		Tracer:  platform.NopTracer{},
 		Clock:   clock,
 		Store:   store, Publisher: lq, QueueDepth: lq,
-		Calendar: app.CalendarFor(sb.URL(), func(context.Context, booking.Tenant) (string, error) { return CalcomAPIKey, nil },
-			nil, clock, nil),
 		RetellAPIKey:        RetellAPIKey,
 		CalcomWebhookSecret: WebhookSecret,
 		InboundFallback:     []byte(platform.DefaultInboundFallback),
 		AdminToken:          "admin_test",
 	}
+	d.UseCalcom(sb.URL(), func(context.Context, booking.Tenant) (string, error) { return CalcomAPIKey, nil }, nil, nil)
 	if !o.NoRedis {
 		rc, ns := testenv.Redis(t)
 		d.Redis, d.Keys = rc, redis.Keys{Prefix: ns}

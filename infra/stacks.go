@@ -1,0 +1,83 @@
+// Package infra is the CDK app of the gateway: three stacks per stage
+// (network, data, app), everything per function derived from shared/catalog.
+package infra
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Stacks is one stage's set of stacks.
+type Stacks struct {
+	Config  Config
+	Network *Network
+	Data    *Data
+	App     *AppStack
+}
+
+// ConfigFromContext reads the Config from the app's CDK context.
+func ConfigFromContext(app awscdk.App) (Config, error) {
+	return ParseConfig(func(key string) any { return app.Node().TryGetContext(jsii.String(key)) })
+}
+
+// Build adds one stage's stacks to app and applies cdk-nag to all of them.
+func Build(app awscdk.App, cfg Config) (*Stacks, error) {
+	env := &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.Region)}
+	name := func(part string) string { return "Telefonagent-" + string(cfg.Stage) + "-" + part }
+	props := func(desc string) *awscdk.StackProps {
+		return &awscdk.StackProps{
+			Env: env, Description: jsii.String(desc), TerminationProtection: jsii.Bool(cfg.Prod()),
+			Tags: &map[string]*string{"project": jsii.String("telefonagent-gateway"), "stage": jsii.String(string(cfg.Stage))},
+		}
+	}
+	// The VPC names its AZs; seed the AZ lookup CDK still performs to check
+	// them, so synth never asks AWS (it must work offline, with no account).
+	azs := make([]any, len(cfg.AZs))
+	for i, az := range cfg.AZs {
+		azs[i] = az
+	}
+	app.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", cfg.Account, cfg.Region)), azs)
+
+	s := &Stacks{Config: cfg}
+	s.Network = NewNetwork(app, name("Network"), cfg, props("VPC, endpoints, NAT, function security groups"))
+	s.Data = NewData(app, name("Data"), cfg, s.Network, props("Secrets, RDS MySQL + Proxy, Redis, backups"))
+	var err error
+	s.App, err = NewAppStack(app, name("App"), cfg, s.Network, s.Data, props("Functions, API + WAF, releases, queue, alarms"))
+	if err != nil {
+		return nil, err
+	}
+	ApplyNag(app)
+	return s, nil
+}
+
+// FeatureFlags are the CDK feature flags of this app, set in code so the
+// tests synthesize exactly what `cdk synth` does (cdk.json keeps only the
+// stage defaults).
+func FeatureFlags() map[string]any {
+	return map[string]any{
+		"@aws-cdk/core:checkSecretUsage":                              true,
+		"@aws-cdk/core:target-partitions":                             []any{"aws"},
+		"@aws-cdk/core:defaultCrossStackReferences":                   "strong",
+		"@aws-cdk/core:validateSnapshotRemovalPolicy":                 true,
+		"@aws-cdk/aws-lambda:recognizeLayerVersion":                   true,
+		"@aws-cdk/aws-lambda:recognizeVersionProps":                   true,
+		"@aws-cdk/aws-lambda:codeguruProfilerEnvVarOptOut":            true,
+		"@aws-cdk/aws-iam:minimizePolicies":                           true,
+		"@aws-cdk/aws-rds:databaseProxyUniqueResourceName":            true,
+		"@aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup":     true,
+		"@aws-cdk/aws-apigateway:authorizerChangeDeploymentLogicalId": true,
+		"@aws-cdk/aws-sqs:dlqUseSameEncryption":                       true,
+	}
+}
+
+// NewApp is awscdk.NewApp with this app's feature flags plus extra context
+// (tests pass the stage here; the CLI passes -c values, which win).
+func NewApp(context map[string]any) awscdk.App {
+	ctx := FeatureFlags()
+	for k, v := range context {
+		ctx[k] = v
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx})
+}

@@ -1,0 +1,10 @@
+//go:build xray
+
+package app
+
+import (
+	"github.com/telefonagent/gateway/shared/platform"
+	"github.com/telefonagent/gateway/shared/platform/xraytracer"
+)
+
+func newTracer() platform.Tracer { return xraytracer.New() }
