@@ -20,7 +20,9 @@ type deployments struct {
 	reports []bool
 }
 
-func (d *deployments) Target(context.Context, string) (deploycheck.Target, error) { return d.target, nil }
+func (d *deployments) Target(context.Context, string) (deploycheck.Target, error) {
+	return d.target, nil
+}
 func (d *deployments) Report(_ context.Context, _, _ string, ok bool) error {
 	d.reports = append(d.reports, ok)
 	return nil
@@ -70,7 +72,9 @@ func TestDeployCheckProbesEveryHTTPFunction(t *testing.T) {
 
 func TestDeployCheckFailsABrokenVersion(t *testing.T) {
 	e := apptest.New(t, apptest.Options{DBName: "deploycheck_broken"})
-	broken := func(context.Context, *apigw.Request) (*apigw.Response, error) { return apigw.JSON(200, map[string]bool{"ok": true}), nil }
+	broken := func(context.Context, *apigw.Request) (*apigw.Response, error) {
+		return apigw.JSON(200, map[string]bool{"ok": true}), nil
+	}
 	hs := map[string]apigw.LambdaHandler{"check-availability": apigw.Wrap("check-availability", broken, e.Deps.WrapOptions("check-availability"))}
 	dep := &deployments{target: deploycheck.Target{FunctionName: "telefonagent-dev-check-availability", Version: "8"}}
 	c := &deploycheck.Checker{Deployments: dep, Invoker: &invoker{handlers: hs}, RetellKey: apptest.RetellAPIKey, Clock: e.Clock, SmokeNumber: apptest.DemoNumber}
