@@ -52,6 +52,9 @@ type Config struct {
 
 	// SmokeTenant is the dedicated tenant deploy-check uses for synthetic calls.
 	SmokeTenant string
+	// SmokeNumber is the dialled number (E.164) of the smoke-test tenant
+	// (scripts/tenant/smoke.yaml): deploy-check's requests go there.
+	SmokeNumber string
 
 	// Sizing and limits.
 	DBInstanceClass    string // e.g. t4g.medium
@@ -156,6 +159,7 @@ func ParseConfig(get func(key string) any) (Config, error) {
 	}
 	c.DistDir = str("distDir", "")
 	c.SmokeTenant = str("smokeTenant", "smoke-test")
+	c.SmokeNumber = str("smokeNumber", "+4930000099")
 
 	if c.Prod() {
 		c.DBInstanceClass, c.DBMaxConnections, c.DBAllocatedGB = "r7g.large", 1000, 100

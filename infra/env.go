@@ -33,6 +33,7 @@ const (
 	EnvPIIKeysSecretID    = "PII_KEYS_SECRET_ID"
 
 	EnvSmokeTenant          = "SMOKE_TENANT_ID"         // deploy-check
+	EnvSmokeNumber          = "SMOKE_TO_NUMBER"         // deploy-check: the smoke tenant's number
 	EnvSnapshotBeforeApply  = "SNAPSHOT_BEFORE_MIGRATE" // migrate: "true" in prod
 	EnvDBInstanceIdentifier = "DB_INSTANCE_ID"          // migrate: for the pre-migration snapshot
 	EnvSnapshotPrefix       = "SNAPSHOT_ID_PREFIX"      // migrate: snapshot name = prefix + UTC timestamp

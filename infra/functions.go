@@ -133,6 +133,7 @@ func newFunctionUnit(scope constructs.Construct, f catalog.Function, deps functi
 	}
 	if f.Trigger == catalog.TriggerCodeDeploy {
 		env[EnvSmokeTenant] = jsii.String(cfg.SmokeTenant)
+		env[EnvSmokeNumber] = jsii.String(cfg.SmokeNumber)
 	}
 	if f.Trigger == catalog.TriggerDeployTime {
 		env[EnvSnapshotBeforeApply] = jsii.String(strconv.FormatBool(snapshotsBeforeMigrate(cfg, f)))

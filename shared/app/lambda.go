@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	rdsauth "github.com/aws/aws-sdk-go-v2/feature/rds/auth"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	_ "time/tzdata" // branch time zones must load on Lambda's minimal image
 
@@ -170,14 +172,33 @@ func FromEnv(ctx context.Context, cfg platform.Config, fn catalog.Function, logg
 				return nil, booking.Errorf(booking.KindInternal, "app.FromEnv", "the dev-only PII keys must not be used outside dev")
 			}
 		}
-		db, err := mysql.Open(ctx, cfg.MySQLDSN, mysql.Options{})
-		if err != nil {
+		var db *sql.DB
+		if os.Getenv("DB_IAM_AUTH") == "true" {
+			// RDS Proxy with IAM auth: the function's role is the credential.
+			awsCfg, err := awsconfig.LoadDefaultConfig(ctx, awsconfig.WithRegion(cfg.Region))
+			if err != nil {
+				return nil, booking.Wrap(booking.KindInternal, "app.FromEnv", err, "AWS configuration")
+			}
+			db, err = mysql.OpenIAM(ctx, cfg.MySQLDSN, mysql.Options{}, func(ctx context.Context, endpoint, user string) (string, error) {
+				return rdsauth.BuildAuthToken(ctx, endpoint, cfg.Region, user, awsCfg.Credentials)
+			})
+			if err != nil {
+				return nil, err
+			}
+		} else if db, err = mysql.Open(ctx, cfg.MySQLDSN, mysql.Options{}); err != nil {
 			return nil, err
 		}
 		d.Store = mysql.NewStore(db, keys, d.Clock)
 	}
 	if cfg.RedisAddr != "" && fn.NeedsAny(catalog.NeedRedis) {
-		d.Redis = redis.NewClient(redis.Options{Addr: cfg.RedisAddr, Password: cfg.RedisPassword, TLS: cfg.RedisTLS})
+		password := cfg.RedisPassword
+		if id := os.Getenv("REDIS_AUTH_SECRET_ID"); id != "" {
+			// The AUTH token lives in Secrets Manager, never in the environment.
+			if password, err = get(id); err != nil {
+				return nil, err
+			}
+		}
+		d.Redis = redis.NewClient(redis.Options{Addr: cfg.RedisAddr, Password: password, TLS: cfg.RedisTLS})
 	}
 	if cfg.QueueURL != "" {
 		q, err := newSQS(ctx, cfg, cfg.QueueURL, d.Clock)

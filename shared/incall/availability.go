@@ -112,16 +112,14 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 	case !withinHours(sc, t.service, t.start):
 		reason = ReasonClosed
 	}
-	from := t.start
-	if from.Before(now) {
-		from = now // a past request is answered, never moved: alternatives start now
-	}
-	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
-	if err != nil {
-		return Answer{}, err
-	}
 	if reason == "" {
-		for _, f := range free {
+		// The requested day alone answers "free" (one cached day to read);
+		// only a "no" needs the days after it for alternatives.
+		day, err := s.freeStarts(ctx, sc, t.service, t.start, 1)
+		if err != nil {
+			return Answer{}, err
+		}
+		for _, f := range day {
 			if f.Equal(t.start) { // exactly a slot start: no "close enough"
 				when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
 				return Answer{OK: true, Available: boolPtr(true), Requested: t.start.In(sc.loc).Format(time.RFC3339),
@@ -129,6 +127,14 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 			}
 		}
 		reason = ReasonSlotTaken
+	}
+	from := t.start
+	if from.Before(now) {
+		from = now // a past request is answered, never moved: alternatives start now
+	}
+	free, err := s.freeStarts(ctx, sc, t.service, from, searchDays+1)
+	if err != nil {
+		return Answer{}, err
 	}
 	return s.notAvailable(sc, t, reason, free, now), nil
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,7 +122,10 @@ func FuzzInCallArgs(f *testing.F) {
 			f.Add(uint8(i), []byte(seed))
 		}
 	}
-	s := newSys(f, apptest.Options{})
+	// Each fuzzing worker process gets its own database, dropped at the end.
+	db := dbName(f) + "_" + strconv.Itoa(os.Getpid())
+	s := newSys(f, apptest.Options{DBName: db})
+	f.Cleanup(func() { _, _ = s.e.Store.DB().Exec("DROP DATABASE IF EXISTS `gwtest_" + db + "`") })
 	f.Fuzz(func(t *testing.T, fn uint8, args []byte) {
 		name := functions[int(fn)%len(functions)]
 		if len(args) > 32<<10 {

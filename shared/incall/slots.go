@@ -16,9 +16,10 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 
 // eventSlots returns Cal.com's free starts of one event type for the local
 // days [first, first+days). Cached days are served from the cache; if any
-// day is missing the whole range is read with ONE request and every day of
-// it cached (days without slots as empty lists), so a call costs at most
-// one slots read. A cache outage only costs speed.
+// is missing, the whole search horizon from first on is read with ONE
+// request and every day of it cached (days without slots as empty lists),
+// so a call costs at most one slots read and later questions about the
+// following days are cache hits. A cache outage only costs speed.
 func (s *Scheduler) eventSlots(ctx context.Context, sc *scope, eventTypeID int64, first time.Time, days int) ([]time.Time, error) {
 	first = dayStart(first, sc.loc)
 	var out []time.Time
@@ -44,18 +45,19 @@ func (s *Scheduler) eventSlots(ctx context.Context, sc *scope, eventTypeID int64
 		return out, nil
 	}
 	s.metrics().Count("CacheMiss", 1)
-	end := first.AddDate(0, 0, days)
+	fetch := max(days, searchDays+2)
+	end := first.AddDate(0, 0, fetch)
 	slots, err := s.Calendar.Slots(ctx, sc.tenant, eventTypeID, first, end, sc.branch.TimeZone)
 	if err != nil {
 		return nil, err
 	}
 	if s.Cache != nil {
-		byDay := make(map[string][]time.Time, days)
+		byDay := make(map[string][]time.Time, fetch)
 		for _, sl := range slots {
 			d := booking.DayString(sl, sc.loc)
 			byDay[d] = append(byDay[d], sl)
 		}
-		for i := 0; i < days; i++ {
+		for i := 0; i < fetch; i++ {
 			day := booking.DayString(first.AddDate(0, 0, i), sc.loc)
 			if err := s.Cache.Put(ctx, sc.tenant.ID, eventTypeID, day, byDay[day]); err != nil {
 				s.metrics().Count("CacheErrors", 1)
@@ -63,7 +65,14 @@ func (s *Scheduler) eventSlots(ctx context.Context, sc *scope, eventTypeID int64
 			}
 		}
 	}
-	return slots, nil
+	limit := first.AddDate(0, 0, days)
+	out = slots[:0:0]
+	for _, sl := range slots {
+		if sl.Before(limit) {
+			out = append(out, sl)
+		}
+	}
+	return out, nil
 }
 
 // freeStarts returns the starts at which the whole service can be booked

@@ -104,6 +104,39 @@ func ConfigureDSN(dsn string, opts Options) (string, error) {
 	return cfg.FormatDSN(), nil
 }
 
+// OpenIAM opens a pool to RDS Proxy with IAM authentication: every new
+// connection gets a fresh auth token from token (valid 15 minutes) as its
+// password, over TLS. No database password exists in the function.
+func OpenIAM(ctx context.Context, dsn string, opts Options, token func(ctx context.Context, endpoint, user string) (string, error)) (*sql.DB, error) {
+	full, err := ConfigureDSN(dsn, opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := driver.ParseDSN(full)
+	if err != nil {
+		return nil, booking.Errorf(booking.KindInvalid, "mysql.OpenIAM", "MYSQL_DSN is not a valid DSN")
+	}
+	cfg.AllowCleartextPasswords = true // the token travels inside TLS
+	if cfg.TLSConfig == "" || cfg.TLSConfig == "false" {
+		cfg.TLSConfig = "true"
+	}
+	if err := cfg.Apply(driver.BeforeConnect(func(ctx context.Context, c *driver.Config) error {
+		t, err := token(ctx, c.Addr, c.User)
+		if err != nil {
+			return err
+		}
+		c.Passwd = t
+		return nil
+	})); err != nil {
+		return nil, booking.Wrap(booking.KindInternal, "mysql.OpenIAM", err, "IAM auth setup")
+	}
+	conn, err := driver.NewConnector(cfg)
+	if err != nil {
+		return nil, booking.Wrap(booking.KindInvalid, "mysql.OpenIAM", err, "connector")
+	}
+	return configurePool(ctx, sql.OpenDB(conn), opts)
+}
+
 // Open opens a pool with the Lambda settings and pings it. A server that
 // does not answer is KindTransient.
 func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
@@ -111,11 +144,15 @@ func Open(ctx context.Context, dsn string, opts Options) (*sql.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := opts.withDefaults()
 	db, err := sql.Open("mysql", full)
 	if err != nil {
 		return nil, booking.Errorf(booking.KindInvalid, "mysql.Open", "cannot open the database")
 	}
+	return configurePool(ctx, db, opts)
+}
+
+func configurePool(ctx context.Context, db *sql.DB, opts Options) (*sql.DB, error) {
+	o := opts.withDefaults()
 	db.SetMaxOpenConns(o.MaxOpenConns)
 	db.SetMaxIdleConns(o.MaxIdleConns)
 	db.SetConnMaxIdleTime(o.ConnMaxIdleTime)

@@ -6,7 +6,6 @@ package migratefn
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"os"
 	"time"
 
@@ -45,7 +44,7 @@ func runMigrate(ctx context.Context, d *app.Deps, _ json.RawMessage) (any, error
 	if len(pending) == 0 {
 		return res, nil
 	}
-	if d.Config.Stage == platform.StageProd {
+	if d.Config.Stage == platform.StageProd || os.Getenv("SNAPSHOT_BEFORE_MIGRATE") == "true" {
 		if res.Snapshot, err = snapshot(ctx, d); err != nil {
 			return nil, err
 		}
@@ -68,7 +67,11 @@ func snapshot(ctx context.Context, d *app.Deps) (string, error) {
 		return "", booking.Wrap(booking.KindInternal, "migrate.snapshot", err, "AWS configuration")
 	}
 	c := rds.NewFromConfig(awsCfg)
-	id := fmt.Sprintf("pre-migrate-%s", time.Now().UTC().Format("20060102-150405"))
+	prefix := os.Getenv("SNAPSHOT_ID_PREFIX")
+	if prefix == "" {
+		prefix = "pre-migrate-"
+	}
+	id := prefix + time.Now().UTC().Format("20060102-150405")
 	if inst != "" {
 		_, err = c.CreateDBSnapshot(ctx, &rds.CreateDBSnapshotInput{DBInstanceIdentifier: &inst, DBSnapshotIdentifier: &id})
 	} else {
