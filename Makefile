@@ -16,7 +16,7 @@ BUILD_TAGS    := lambda.norpc$(if $(filter xray,$(TRACING)),$(comma)xray)
 BUILD_FLAGS   := -tags $(BUILD_TAGS) -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS      = $(shell go run ./scripts/catalog names)
 
-.PHONY: help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
+.PHONY: bench-go diff help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,7 +61,7 @@ dev: ## the whole gateway on http://127.0.0.1:8080 (embedded MySQL, Redis and Ca
 demo: ## a simulated phone call against the dev gateway
 	go run ./scripts/simulate-call --scenario all
 
-bench: services ## benchmarks against real MariaDB and Redis
+bench-go: services ## Go micro-benchmarks against real MariaDB and Redis
 	go test -run '^$$' -bench . -benchmem ./shared/...
 
 fuzz: ## run every fuzz target for a short while

@@ -116,7 +116,7 @@ func (p *inProcess) inspect(ctx context.Context, o callsim.Outcome) ([]StoredApp
 			continue
 		}
 		sa := StoredAppointment{Scenario: o.Scenario, AppointmentID: ap.ID, Service: ap.ServiceID,
-			Start: ap.Start.In(time.Local).Format(time.RFC3339), Status: string(ap.Status)}
+			Start: ap.Start.In(p.loc()).Format(time.RFC3339), Status: string(ap.Status)}
 		if string(ap.Status) != b.WantStatus {
 			bad("appointment %d is %s, want %s", ap.ID, ap.Status, b.WantStatus)
 		}
@@ -199,3 +199,13 @@ func mask(phone string) string {
 }
 
 var _ io.Writer = (*lockedBuffer)(nil)
+
+// loc is the branch's zone, for printing.
+func (p *inProcess) loc() *time.Location {
+	if len(p.st.Tenant.Branches) > 0 {
+		if l, err := time.LoadLocation(p.st.Tenant.Branches[0].TimeZone); err == nil {
+			return l
+		}
+	}
+	return time.UTC
+}

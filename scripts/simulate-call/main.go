@@ -45,11 +45,11 @@ type Config struct {
 
 // Report is the whole run (--json prints it).
 type Report struct {
-	Target   string             `json:"target"`
-	Outcomes []callsim.Outcome  `json:"outcomes"`
+	Target   string              `json:"target"`
+	Outcomes []callsim.Outcome   `json:"outcomes"`
 	Stored   []StoredAppointment `json:"stored"`
-	Calls    []StoredCall       `json:"calls,omitempty"`
-	OK       bool               `json:"ok"`
+	Calls    []StoredCall        `json:"calls,omitempty"`
+	OK       bool                `json:"ok"`
 }
 
 func main() {
