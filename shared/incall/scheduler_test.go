@@ -147,4 +147,3 @@ func TestDecodeArgs(t *testing.T) {
 		t.Errorf("a 600-byte argument was accepted")
 	}
 }
-

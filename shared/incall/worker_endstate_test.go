@@ -1,10 +1,5 @@
-//go:build worker
-
-// The end state of an unknown booking outcome once the retry worker has
-// run. It needs the calcom.create_booking handler of shared/worker
-// registered in shared/app; until then TestBookUnknownOutcome asserts the
-// queued job only. Enable with: go test -tags worker ./shared/incall/
-// (and drop the build tag once the worker is wired).
+// The end state of an unknown booking outcome once the retry worker
+// (shared/worker, wired in shared/app) has run.
 
 package incall_test
 
@@ -17,6 +12,7 @@ import (
 )
 
 func TestBookUnknownOutcomeCompletedByWorker(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		name  string
 		fault func(sb *calcomtest.Sandbox)
@@ -25,6 +21,7 @@ func TestBookUnknownOutcomeCompletedByWorker(t *testing.T) {
 		{"500 without booking", func(sb *calcomtest.Sandbox) { sb.FailNext(calcomtest.RouteCreate, 1, 500) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			s := newSys(t, apptest.Options{})
 			when := at(2027, 3, 4, 15, 0)
 			c.fault(s.e.Sandbox)

@@ -83,7 +83,8 @@ func (quietRedis) Printf(context.Context, string, ...any) {}
 // --- metrics ---
 
 // recMetrics is a platform.Metrics that remembers every count, by name and
-// by name plus each dimension pair ("BookingOutcome|Outcome=pending").
+// by name plus each dimension pair, the dimension name lower-cased
+// ("BookingOutcome|outcome=pending").
 type recMetrics struct {
 	mu     sync.Mutex
 	counts map[string]int
@@ -97,7 +98,7 @@ func (m *recMetrics) Count(name string, n int, dims ...string) {
 	}
 	m.counts[name] += n
 	for i := 0; i+1 < len(dims); i += 2 {
-		m.counts[name+"|"+dims[i]+"="+dims[i+1]] += n
+		m.counts[name+"|"+strings.ToLower(dims[i])+"="+dims[i+1]] += n
 	}
 }
 
