@@ -64,12 +64,33 @@ func (d Deps) createBooking(ctx context.Context, j queue.Job) error {
 	if err != nil {
 		return err
 	}
-	if a.Status != booking.StatusPending {
-		return nil // confirmed (by a webhook or an earlier run), failed or cancelled: nothing left to do
-	}
 	key := a.IdempotencyKey
 	if key == "" {
 		key = j.IdempotencyKey
+	}
+	if a.Status == booking.StatusCancelled && key != "" {
+		// The caller cancelled while the create's outcome was unknown: if
+		// Cal.com did book it after all, that booking must go too, or it
+		// blocks the slot for nobody.
+		_, c, err := d.client(ctx, j.TenantID)
+		if err != nil {
+			return err
+		}
+		for i, rq := range p.Requests {
+			b, found, active, err := ourBooking(ctx, c, rq, key, i)
+			if err != nil {
+				return err
+			}
+			if found && active {
+				if err := cancelDone(ctx, c, b.UID, "cancelled by the caller before confirmation"); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	if a.Status != booking.StatusPending {
+		return nil // confirmed (by a webhook or an earlier run) or failed: nothing left to do
 	}
 	if key == "" {
 		return booking.Errorf(booking.KindInvalid, op, "no idempotency key to find the booking by")
@@ -97,7 +118,8 @@ func (d Deps) createBooking(ctx context.Context, j queue.Job) error {
 		case found:
 			// Someone cancelled it in Cal.com already: never book it again.
 			d.undo(ctx, j, a, append(made, linked(a)...))
-			return d.finish(ctx, cfg, j.TenantID, a.ID, booking.StatusCancelled, ReasonCancelledElsewhere, "cancelled")
+			_, err := d.finish(ctx, cfg, j.TenantID, a.ID, booking.StatusCancelled, ReasonCancelledElsewhere, "cancelled")
+			return err
 		}
 		meta := rq.Metadata
 		if meta == nil {
@@ -113,9 +135,19 @@ func (d Deps) createBooking(ctx context.Context, j queue.Job) error {
 			uids[i] = nb.UID
 			made = append(made, nb.UID)
 		case calcom.IsSlotTaken(err):
+			// SQS delivers at least once: a concurrent delivery of this very
+			// job may have booked the slot since we looked. Ours, then.
+			if b, found, active, ferr := ourBooking(ctx, c, rq, key, i); ferr != nil {
+				return ferr
+			} else if found && active {
+				uids[i] = b.UID
+				made = append(made, b.UID)
+				continue
+			}
 			d.undo(ctx, j, a, append(made, linked(a)...))
-			if err := d.finish(ctx, cfg, j.TenantID, a.ID, booking.StatusFailed, ReasonSlotTakenCreate, "failed"); err != nil {
-				return err
+			changed, err := d.finish(ctx, cfg, j.TenantID, a.ID, booking.StatusFailed, ReasonSlotTakenCreate, "failed")
+			if err != nil || !changed {
+				return err // not pending any more (confirmed meanwhile): no one to call back
 			}
 			return d.callback(ctx, a, rq.Phone)
 		default:
@@ -190,12 +222,15 @@ func cancelDone(ctx context.Context, c *calcom.Client, uid, reason string) error
 
 // finish ends a pending appointment the worker could not complete. A
 // failed row gives its idempotency key up (as the in-call path does), so a
-// later booking under the same key is a new attempt.
-func (d Deps) finish(ctx context.Context, cfg *booking.TenantConfig, tenantID string, id int64, st booking.AppointmentStatus, reason, action string) error {
+// later booking under the same key is a new attempt. changed is false when
+// the row was no longer pending (another run or a webhook finished it).
+func (d Deps) finish(ctx context.Context, cfg *booking.TenantConfig, tenantID string, id int64, st booking.AppointmentStatus, reason, action string) (changed bool, err error) {
 	after, err := d.Store.UpdateAppointmentWithChanges(ctx, tenantID, id, func(a *booking.Appointment) (*booking.Appointment, []booking.AppointmentChange, error) {
+		changed = false // the transaction may run again after a deadlock
 		if a.Status != booking.StatusPending {
 			return nil, nil, nil
 		}
+		changed = true
 		prev := a.Status
 		a.Status, a.NeedsAttention = st, reason
 		if st == booking.StatusFailed {
@@ -207,10 +242,10 @@ func (d Deps) finish(ctx context.Context, cfg *booking.TenantConfig, tenantID st
 		return a, []booking.AppointmentChange{{Action: action, Actor: Actor, Before: map[string]any{"status": prev}, After: map[string]any{"status": st}}}, nil
 	})
 	if err != nil {
-		return err
+		return false, err
 	}
 	d.invalidate(ctx, cfg, after)
-	return nil
+	return changed, nil
 }
 
 // callback records that a human must call the customer back.

@@ -318,3 +318,31 @@ func TestRetellEventCallsRecordRaw(t *testing.T) {
 		t.Fatalf("err %v, body %s", err, got)
 	}
 }
+
+// The caller cancelled while the create's outcome was unknown, but Cal.com
+// had booked it: the job must cancel that orphan, not leave it blocking
+// the slot, and must not book anything.
+func TestCreateJobCancelsOrphanAfterCallerCancelled(t *testing.T) {
+	r := newRig(t)
+	r.Sandbox.SkipWebhooks(10)
+	start := synctest.At(3, 11, 0)
+	a, p := r.pendingSimple("idem-w-orphan", start)
+	r.Sandbox.TimeoutAfterCreate(2 * time.Second)
+	if _, err := create(r.NewClient(200*time.Millisecond), r.Ctx, p.Requests[0]); !calcom.IsUnknownOutcome(err) {
+		t.Fatalf("want unknown outcome, got %v", err)
+	}
+	if _, err := r.Store.UpdateAppointment(r.Ctx, synctest.TenantA, a.ID, func(x *booking.Appointment) (*booking.Appointment, error) {
+		x.Status = booking.StatusCancelled
+		return x, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	r.publish(r.job(queue.TypeCreateBooking, synctest.TenantA, "idem-w-orphan", p))
+	r.drain()
+	if got := bookingsWithKey(r.Sandbox, "idem-w-orphan"); len(got) != 0 {
+		t.Fatalf("%d active bookings left, want 0", len(got))
+	}
+	if n := r.Sandbox.Requests()[calcomtest.RouteCreate]; n != 1 {
+		t.Fatalf("%d creates, want 1 (nothing may be booked after a cancellation)", n)
+	}
+}
