@@ -76,6 +76,7 @@ func (s *Syncer) WebhookHandler(o WebhookOptions) apigw.Handler {
 		}
 		s.log().WarnContext(ctx, "cal.com webhook queued: database unavailable", "trigger", ev.TriggerEvent, "uid", ev.Payload.UID,
 			"error_kind", string(booking.KindOf(err)))
+		m.Count(platform.MetricWebhookEventsDeferred, 1, platform.DimEventType, ev.TriggerEvent)
 		apigw.AddLogAttrs(ctx, slog.String("result", "queued"))
 		return ok("queued"), nil
 	}

@@ -50,7 +50,6 @@ type Verifier struct {
 // echoes the header or the body; a verifier without a key is KindInternal.
 func (v Verifier) Verify(body []byte, header string) error {
 	const op = "retell.Verify"
-	header = strings.TrimSpace(header) // proxies may add whitespace around header values
 	if v.APIKey == "" {
 		// An empty HMAC key is computable by anyone: refuse, loudly.
 		return booking.Errorf(booking.KindInternal, op, "retell API key not configured")

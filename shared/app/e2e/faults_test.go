@@ -290,7 +290,7 @@ func scenarioCalcomOutage(t *testing.T) outcome {
 	var slowest time.Duration
 	for i := range 7 {
 		c := caller{fmt.Sprintf("call_out_c%d", i), fmt.Sprintf("+49151100001%02d", i)}
-		when := at(8+i%5, 10+i, 0)
+		when := at(22+i%5, 10+i, 0) // beyond the 16 days cached by the bookings before
 		fn, args := "check-availability", slotArgs(when)
 		if i%2 == 1 {
 			fn, args = "book-appointment", bookArgs(when, "Waehrend Ausfall")
@@ -312,7 +312,7 @@ func scenarioCalcomOutage(t *testing.T) outcome {
 	}
 	// Open breaker: no request reaches Cal.com.
 	refused := w.cal.refused.Load()
-	ans := w.fn("check-availability", caller{"call_out_open", "+4915110000020"}, slotArgs(at(4, 10, 0)))
+	ans := w.fn("check-availability", caller{"call_out_open", "+4915110000020"}, slotArgs(at(29, 10, 0)))
 	wantReason(t, "with the breaker open", ans, incall.ReasonCalendarUnavailable)
 	unavailable = append(unavailable, "call_out_open")
 	if w.cal.refused.Load() != refused {
