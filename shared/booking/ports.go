@@ -101,6 +101,12 @@ type Calendar interface {
 	UnknownOutcome(err error) bool
 }
 
+// RescheduleSlots is implemented by calendars that can list slots as seen
+// by an existing booking being moved (its own time counts as free).
+type RescheduleSlots interface {
+	SlotsExcluding(ctx context.Context, tenant Tenant, eventTypeID int64, from, to time.Time, timeZone, uid string) ([]time.Time, error)
+}
+
 // SlotCache caches free slot starts per (tenant, event type, local day).
 type SlotCache interface {
 	Get(ctx context.Context, tenantID string, eventTypeID int64, day string) ([]time.Time, bool, error)

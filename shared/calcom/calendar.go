@@ -67,3 +67,12 @@ func (c Calendar) Reschedule(ctx context.Context, t booking.Tenant, uid string, 
 
 // UnknownOutcome implements booking.Calendar.
 func (Calendar) UnknownOutcome(err error) bool { return IsUnknownOutcome(err) }
+
+// SlotsExcluding implements booking.RescheduleSlots.
+func (c Calendar) SlotsExcluding(ctx context.Context, t booking.Tenant, eventTypeID int64, from, to time.Time, timeZone, uid string) ([]time.Time, error) {
+	cl, err := c.ClientFor(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	return cl.SlotsForReschedule(ctx, eventTypeID, from, to, timeZone, uid)
+}

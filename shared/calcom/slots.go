@@ -23,6 +23,17 @@ func formatUTC(t time.Time) string { return t.UTC().Format(isoUTC) }
 // (GET /v2/slots, cal-api-version 2024-09-04), sorted, in UTC. timeZone
 // (IANA) is the zone Cal.com groups days by; "" means UTC.
 func (c *Client) Slots(ctx context.Context, eventTypeID int64, from, to time.Time, timeZone string) ([]time.Time, error) {
+	return c.slots(ctx, eventTypeID, from, to, timeZone, "")
+}
+
+// SlotsForReschedule is Slots as seen by the booking rescheduleUID: its own
+// time counts as free (Cal.com's bookingUidToReschedule), so moving an
+// appointment by less than its length is possible.
+func (c *Client) SlotsForReschedule(ctx context.Context, eventTypeID int64, from, to time.Time, timeZone, rescheduleUID string) ([]time.Time, error) {
+	return c.slots(ctx, eventTypeID, from, to, timeZone, rescheduleUID)
+}
+
+func (c *Client) slots(ctx context.Context, eventTypeID int64, from, to time.Time, timeZone, rescheduleUID string) ([]time.Time, error) {
 	const op = "calcom.slots"
 	if eventTypeID <= 0 {
 		return nil, booking.Errorf(booking.KindInvalid, op, "event type id must be positive")
@@ -39,6 +50,9 @@ func (c *Client) Slots(ctx context.Context, eventTypeID int64, from, to time.Tim
 			return nil, booking.Errorf(booking.KindInvalid, op, "unknown time zone")
 		}
 		q.Set("timeZone", timeZone)
+	}
+	if rescheduleUID != "" {
+		q.Set("bookingUidToReschedule", rescheduleUID)
 	}
 	var out slotList
 	if err := c.call(ctx, EndpointSlots, "", q, nil, &out); err != nil {

@@ -393,7 +393,19 @@ func (s *Scheduler) reschedule(ctx context.Context, sc *scope, ap booking.Appoin
 		s.recordPolicy(ctx, sc, ap, "reschedule_denied", d)
 		return s.denied(sc, ap, d, true), true
 	}
+	// The appointment's own time must count as free while it moves (e.g.
+	// 30 minutes later for a 60-minute service).
+	sc.moving = map[int64]string{}
+	for _, sg := range ap.Segments {
+		if sg.CalcomUID != "" {
+			sc.moving[sg.EventTypeID] = sg.CalcomUID
+		}
+	}
+	if len(sc.moving) == 0 && ap.CalcomUID != "" && len(plan(sv)) == 1 {
+		sc.moving[plan(sv)[0].EventTypeID] = ap.CalcomUID
+	}
 	avail, err := s.availability(ctx, sc, t)
+	sc.moving = nil
 	if err != nil {
 		return s.unavailable(ctx, sc, err), false
 	}

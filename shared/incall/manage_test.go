@@ -347,3 +347,20 @@ func TestFindAndListServices(t *testing.T) {
 		t.Fatalf("unknown category: %+v", l)
 	}
 }
+
+// Moving an appointment by less than its own length: its own booking must
+// not block the new time (Cal.com's bookingUidToReschedule).
+func TestRescheduleOverlappingItsOwnTime(t *testing.T) {
+	t.Parallel()
+	s := newSys(t, apptest.Options{})
+	fri10 := at(2027, 3, 5, 10, 0)
+	b := s.book(s.call("call_b"), "Damenhaarschnitt", fri10) // 60 minutes: 10:00–11:00
+	id := b.Appointment.ID
+	a := s.do("reschedule-appointment", s.call("call_r"), map[string]any{"new_date": "Freitag", "new_time": "10:30"})
+	if !a.OK || a.Appointment == nil || a.Appointment.Start != "2027-03-05T10:30:00+01:00" {
+		t.Fatalf("move by 30 minutes: %+v", a)
+	}
+	if row := rowByID(t, s, id); !row.Start.Equal(at(2027, 3, 5, 10, 30)) || row.Resched != 1 {
+		t.Fatalf("row: %+v", row)
+	}
+}

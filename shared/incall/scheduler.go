@@ -63,6 +63,10 @@ type scope struct {
 	locale   string
 	now      time.Time // the instant the caller speaks from
 	services []booking.Service
+	// moving maps event type → the Cal.com uid being rescheduled: slots of
+	// that event type are read as that booking sees them (its own time is
+	// free) and bypass the cache.
+	moving map[int64]string
 }
 
 func (s *Scheduler) clock() time.Time {

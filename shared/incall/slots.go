@@ -22,6 +22,11 @@ func dayStart(t time.Time, loc *time.Location) time.Time {
 // following days are cache hits. A cache outage only costs speed.
 func (s *Scheduler) eventSlots(ctx context.Context, sc *scope, eventTypeID int64, first time.Time, days int) ([]time.Time, error) {
 	first = dayStart(first, sc.loc)
+	if uid := sc.moving[eventTypeID]; uid != "" {
+		if rs, ok := s.Calendar.(booking.RescheduleSlots); ok {
+			return rs.SlotsExcluding(ctx, sc.tenant, eventTypeID, first, first.AddDate(0, 0, days), sc.branch.TimeZone, uid)
+		}
+	}
 	var out []time.Time
 	complete := s.Cache != nil
 	if s.Cache != nil {
