@@ -383,33 +383,8 @@ func (s *Store) UpcomingAppointments(ctx context.Context, tenantID string, custo
 	if limit <= 0 || limit > 100 {
 		limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+apptCols+` FROM appointments
-		WHERE tenant_id = ? AND customer_id = ? AND status IN ('pending', 'confirmed') AND starts_at >= ?
-		ORDER BY starts_at, id LIMIT ?`, tenantID, customerID, utcMS(from), limit)
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	var ptrs []*booking.Appointment
-	for rows.Next() {
-		a, err := s.scanAppointment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, mapErr(op, err)
-		}
-		ptrs = append(ptrs, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(op, err)
-	}
-	if err := loadSegments(ctx, s.db, tenantID, ptrs); err != nil {
-		return nil, mapErr(op, err)
-	}
-	out := make([]booking.Appointment, len(ptrs))
-	for i, a := range ptrs {
-		out[i] = *a
-	}
-	return out, nil
+	return s.queryAppointments(ctx, op, tenantID, `customer_id = ? AND status IN ('pending', 'confirmed') AND starts_at >= ?
+		ORDER BY starts_at, id LIMIT ?`, customerID, utcMS(from), limit)
 }
 
 // CountCancellationsSince counts the customer's appointments cancelled at or
@@ -521,3 +496,34 @@ func stateJSON(v any) (any, error) {
 }
 
 var _ booking.Appointments = (*Store)(nil)
+
+// queryAppointments loads the appointments of one tenant matching where
+// (which must not mention tenant_id: it is always added), with segments.
+func (s *Store) queryAppointments(ctx context.Context, op, tenantID, where string, args ...any) ([]booking.Appointment, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+apptCols+` FROM appointments WHERE tenant_id = ? AND `+where,
+		append([]any{tenantID}, args...)...)
+	if err != nil {
+		return nil, mapErr(op, err)
+	}
+	var ptrs []*booking.Appointment
+	for rows.Next() {
+		a, err := s.scanAppointment(rows)
+		if err != nil {
+			rows.Close()
+			return nil, mapErr(op, err)
+		}
+		ptrs = append(ptrs, a)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, mapErr(op, err)
+	}
+	if err := loadSegments(ctx, s.db, tenantID, ptrs); err != nil {
+		return nil, mapErr(op, err)
+	}
+	out := make([]booking.Appointment, len(ptrs))
+	for i, a := range ptrs {
+		out[i] = *a
+	}
+	return out, nil
+}

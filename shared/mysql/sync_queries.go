@@ -41,33 +41,8 @@ func (s *Store) ActiveAppointmentsBetween(ctx context.Context, tenantID string, 
 	if limit <= 0 {
 		limit = 5000
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+apptCols+` FROM appointments
-		WHERE tenant_id = ? AND status IN ('pending', 'confirmed') AND starts_at >= ? AND starts_at < ?
-		ORDER BY starts_at, id LIMIT ?`, tenantID, utcMS(from), utcMS(to), limit)
-	if err != nil {
-		return nil, mapErr(op, err)
-	}
-	var ptrs []*booking.Appointment
-	for rows.Next() {
-		a, err := s.scanAppointment(rows)
-		if err != nil {
-			rows.Close()
-			return nil, mapErr(op, err)
-		}
-		ptrs = append(ptrs, a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, mapErr(op, err)
-	}
-	if err := loadSegments(ctx, s.db, tenantID, ptrs); err != nil {
-		return nil, mapErr(op, err)
-	}
-	out := make([]booking.Appointment, len(ptrs))
-	for i, a := range ptrs {
-		out[i] = *a
-	}
-	return out, nil
+	return s.queryAppointments(ctx, op, tenantID, `status IN ('pending', 'confirmed') AND starts_at >= ? AND starts_at < ?
+		ORDER BY starts_at, id LIMIT ?`, utcMS(from), utcMS(to), limit)
 }
 
 // ReceiptSeen reports whether (provider, eventKey) was recorded by

@@ -530,7 +530,9 @@ func sqsRecord(t *testing.T, j queue.Job, msgID string, receive int) events.SQSM
 	if err != nil {
 		t.Fatal(err)
 	}
-	str := func(s string) events.SQSMessageAttribute { return events.SQSMessageAttribute{StringValue: &s, DataType: "String"} }
+	str := func(s string) events.SQSMessageAttribute {
+		return events.SQSMessageAttribute{StringValue: &s, DataType: "String"}
+	}
 	return events.SQSMessage{MessageId: msgID, ReceiptHandle: fmt.Sprintf("%s#%d", msgID, receive), Body: string(body),
 		Attributes:        map[string]string{"ApproximateReceiveCount": fmt.Sprint(receive)},
 		MessageAttributes: map[string]events.SQSMessageAttribute{queue.AttrJobID: str(j.ID), queue.AttrJobType: str(j.Type), queue.AttrTenantID: str(j.TenantID)}}
