@@ -28,7 +28,8 @@ type callRow struct {
 	transcriptEnc, summaryEnc                      []byte
 	recordingURL, sentiment                        string
 	callSuccessful                                 sql.NullBool
-	customAnalysis, transfers                      []byte
+	customAnalysis, transfers                      []byte // customAnalysis: plaintext JSON in memory
+	customAnalysisEnc                              []byte // what the column holds (sealed)
 	dataStorageSetting                             string
 	customerID                                     sql.NullInt64
 	retellUSDCents, platformEURCents               int64
@@ -48,7 +49,7 @@ func scanCallRow(sc interface{ Scan(...any) error }) (*callRow, error) {
 	var r callRow
 	err := sc.Scan(&r.tenantID, &r.callID, &r.branchID, &r.agentID, &r.direction, &r.fromIdx, &r.fromEnc, &r.toNumber, &r.status,
 		&r.startedAt, &r.endedAt, &r.durationMS, &r.disconnectionReason, &r.transcriptEnc, &r.summaryEnc, &r.recordingURL, &r.sentiment,
-		&r.callSuccessful, &r.customAnalysis, &r.transfers, &r.dataStorageSetting, &r.customerID,
+		&r.callSuccessful, &r.customAnalysisEnc, &r.transfers, &r.dataStorageSetting, &r.customerID,
 		&r.retellUSDCents, &r.platformEURCents, &r.customerEURCents, &r.exchangeRate, &r.billedMinutes,
 		&r.createdAt, &r.updatedAt)
 	return &r, err
@@ -68,6 +69,9 @@ func (s *Store) call(r *callRow) (booking.Call, error) {
 	if r.callSuccessful.Valid {
 		v := r.callSuccessful.Bool
 		c.CallSuccessful = &v
+	}
+	if err := s.openCustomAnalysis(r); err != nil {
+		return c, err
 	}
 	if len(r.customAnalysis) > 0 {
 		c.CustomAnalysis = json.RawMessage(r.customAnalysis)
@@ -145,7 +149,17 @@ func (s *Store) mergeCall(r *callRow, in *booking.Call) (bool, error) {
 			*dst, changed = []byte(v), true
 		}
 	}
+	before := changed
+	changed = false
 	js(&r.customAnalysis, in.CustomAnalysis)
+	if changed {
+		enc, err := s.keys.Seal(r.customAnalysis, callAAD(r.tenantID, r.callID, "custom_analysis"))
+		if err != nil {
+			return false, err
+		}
+		r.customAnalysisEnc = enc
+	}
+	changed = changed || before
 	js(&r.transfers, in.Transfers)
 	if in.CustomerID != nil && (!r.customerID.Valid || (prefer && r.customerID.Int64 != *in.CustomerID)) {
 		r.customerID, changed = sql.NullInt64{Int64: *in.CustomerID, Valid: true}, true
@@ -265,6 +279,9 @@ func (s *Store) UpsertCall(ctx context.Context, in booking.Call) (booking.Call, 
 		if err != nil {
 			return err
 		}
+		if err := s.openCustomAnalysis(r); err != nil {
+			return err
+		}
 		changed, err := s.mergeCall(r, &in)
 		if err != nil {
 			return err
@@ -294,7 +311,7 @@ func (s *Store) UpsertCall(ctx context.Context, in booking.Call) (booking.Call, 
 func (r *callRow) args() []any {
 	return []any{r.tenantID, r.callID, r.branchID, r.agentID, r.direction, nullBytes(r.fromIdx), nullBytes(r.fromEnc), r.toNumber, r.status,
 		r.startedAt, r.endedAt, r.durationMS, r.disconnectionReason, nullBytes(r.transcriptEnc), nullBytes(r.summaryEnc), r.recordingURL, r.sentiment,
-		r.callSuccessful, nullBytes(r.customAnalysis), nullBytes(r.transfers), r.dataStorageSetting, r.customerID,
+		r.callSuccessful, nullBytes(r.customAnalysisEnc), nullBytes(r.transfers), r.dataStorageSetting, r.customerID,
 		r.retellUSDCents, r.platformEURCents, r.customerEURCents, r.exchangeRate, r.billedMinutes,
 		r.createdAt, r.updatedAt}
 }
@@ -311,4 +328,22 @@ func (s *Store) GetCall(ctx context.Context, tenantID, callID string) (booking.C
 	}
 	c, err := s.call(r)
 	return c, mapErr(op, err)
+}
+
+// openCustomAnalysis decrypts the custom analysis column into memory. Rows
+// from before it was sealed hold plain JSON and are read as they are.
+func (s *Store) openCustomAnalysis(r *callRow) error {
+	if len(r.customAnalysis) > 0 || len(r.customAnalysisEnc) == 0 {
+		return nil
+	}
+	if b := r.customAnalysisEnc[0]; b == '{' || b == '[' {
+		r.customAnalysis = r.customAnalysisEnc
+		return nil
+	}
+	pt, err := s.keys.Open(r.customAnalysisEnc, callAAD(r.tenantID, r.callID, "custom_analysis"))
+	if err != nil {
+		return err
+	}
+	r.customAnalysis = pt
+	return nil
 }

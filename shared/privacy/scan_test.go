@@ -18,7 +18,7 @@ var sealed = map[string]struct {
 	rowKey string // column whose value is the AAD row key ("" = none)
 }{
 	"customers":           {cols: []string{"name_enc", "phone_enc", "email_enc"}},
-	"calls":               {cols: []string{"from_enc", "transcript_enc", "summary_enc"}, rowKey: "call_id"},
+	"calls":               {cols: []string{"from_enc", "transcript_enc", "summary_enc", "custom_analysis"}, rowKey: "call_id"},
 	"appointments":        {cols: []string{"notes_enc"}},
 	"callback_requests":   {cols: []string{"phone_enc"}},
 	"idempotency_records": {cols: []string{"response"}, rowKey: "idem_key"},

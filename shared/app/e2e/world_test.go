@@ -143,16 +143,26 @@ func (r *jobRecorder) ofType(typ string) []queue.Job {
 // --- Cal.com outage switch ---
 
 // calSwitch sits between the gateway and the sandbox. While down it answers
-// every request 503 the way a load balancer in front of a dead Cal.com does.
+// every request 503 the way a load balancer in front of a dead Cal.com does,
+// after holding it for hang (an upstream that does not answer), or until
+// the client gives up.
 type calSwitch struct {
 	sb      *calcomtest.Sandbox
 	down    atomic.Bool
-	refused atomic.Int64 // requests answered 503 while down
+	hang    atomic.Int64 // time.Duration
+	refused atomic.Int64 // requests that arrived while down
 }
 
 func (c *calSwitch) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if c.down.Load() {
 		c.refused.Add(1)
+		if d := time.Duration(c.hang.Load()); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = io.WriteString(w, `{"status":"error","error":{"code":"ServiceUnavailableException","message":"Service Unavailable"}}`)
