@@ -16,7 +16,7 @@ BUILD_TAGS    := lambda.norpc$(if $(filter xray,$(TRACING)),$(comma)xray)
 BUILD_FLAGS   := -tags $(BUILD_TAGS) -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS      = $(shell go run ./scripts/catalog names)
 
-.PHONY: bench-go diff help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
+.PHONY: bench-go loadtest diff help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -61,8 +61,14 @@ dev: ## the whole gateway on http://127.0.0.1:8080 (embedded MySQL, Redis and Ca
 demo: ## a simulated phone call against the dev gateway
 	go run ./scripts/simulate-call --scenario all
 
+bench: services build-local ## performance budgets: dist/bench/results.json + latency.svg
+	go run ./scripts/bench
+
 bench-go: services ## Go micro-benchmarks against real MariaDB and Redis
 	go test -run '^$$' -bench . -benchmem ./shared/...
+
+loadtest: ## staging check: make loadtest TARGET=https://… RETELL_API_KEY=… [RPS=2 DURATION=30s SCENARIO=book]
+	go run ./scripts/loadtest --target "$(TARGET)" --rps $${RPS:-2} --duration $${DURATION:-30s} --scenario $${SCENARIO:-book}
 
 fuzz: ## run every fuzz target for a short while
 	@for p in $$(go list ./shared/...); do \
