@@ -8,6 +8,7 @@ import (
 	"github.com/dolthub/go-mysql-server/memory"
 	"github.com/dolthub/go-mysql-server/server"
 	gmssql "github.com/dolthub/go-mysql-server/sql"
+	"github.com/sirupsen/logrus"
 )
 
 // embeddedMySQL serves an in-memory MySQL-compatible database on a free
@@ -19,6 +20,9 @@ type embeddedMySQL struct {
 }
 
 func startEmbeddedMySQL(dbName string) (*embeddedMySQL, error) {
+	// The engine logs every connection through logrus at INFO; only its
+	// errors matter to someone running `make dev`.
+	logrus.SetLevel(logrus.ErrorLevel)
 	db := memory.NewDatabase(dbName)
 	db.EnablePrimaryKeyIndexes()
 	pro := memory.NewDBProvider(db)
