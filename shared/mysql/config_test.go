@@ -23,7 +23,7 @@ func TestMigrateFromEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"00001_config.sql", "00002_operational.sql", "00003_store_additions.sql", "00004_privacy.sql", "00005_encrypt_custom_analysis.sql"}
+	want := []string{"00001_config.sql", "00002_operational.sql", "00003_store_additions.sql", "00004_privacy.sql", "00005_encrypt_custom_analysis.sql", "00006_usage_index.sql"}
 	if !slices.Equal(pending, want) {
 		t.Fatalf("Pending = %v, want %v", pending, want)
 	}
