@@ -266,6 +266,12 @@ func (b *bench) coldStart(ctx context.Context, rie, bootstrap string, fn catalog
 }
 
 // describeAnswer names what a first invocation answered, without bodies.
+// answered tells whether the function itself answered: any HTTP status of
+// an API Gateway response, or a 200 invoke of a non-HTTP function.
+func answered(status string) bool {
+	return strings.HasPrefix(status, "HTTP ") || strings.HasPrefix(status, "invoke 200")
+}
+
 func describeAnswer(status int, body []byte) string {
 	var proxy struct {
 		StatusCode   int    `json:"statusCode"`
@@ -380,6 +386,11 @@ func (b *bench) coldStarts(ctx context.Context, rie, path string, fn catalog.Fun
 		r, err := b.coldStart(ctx, rie, path, fn, env)
 		if err != nil {
 			bs.Note = "cold start failed: " + truncate(err.Error(), 200)
+			return
+		}
+		if !answered(r.status) {
+			// A start that did not answer is a failure, not a fast cold start.
+			bs.Note = "cold start failed: first answer " + r.status
 			return
 		}
 		colds, inits, walls = append(colds, r.coldMS), append(inits, r.initMS), append(walls, r.wallMS)

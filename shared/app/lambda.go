@@ -55,7 +55,11 @@ func Run(name string) {
 	case catalog.TriggerHTTP:
 		var once sync.Once
 		var handler apigw.Handler
+		bare := &Deps{Config: cfg, Flags: cfg.Flags, Logger: logger, Metrics: metrics, Clock: booking.SystemClock}
 		h := func(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
+			if name == "health" && (r.Path == "/liveness" || r.Path == "/ping") {
+				return HealthHandler(bare)(ctx, r) // alive needs no dependency
+			}
 			d, err := lazy.get(ctx)
 			if err != nil {
 				return nil, err
