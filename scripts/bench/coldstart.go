@@ -196,6 +196,7 @@ type coldRun struct {
 	coldMS, initMS, wallMS float64
 	status                 string
 	rssKB                  int64
+	logs                   string
 }
 
 // coldStart starts the emulator with one bootstrap, invokes it once cold
@@ -207,6 +208,9 @@ func (b *bench) coldStart(ctx context.Context, rie, bootstrap string, fn catalog
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
 	logs := &lockedBuf{}
+	if abs, err := filepath.Abs(bootstrap); err == nil {
+		bootstrap = abs // cmd.Dir below changes the working directory
+	}
 	cmd := exec.Command(rie, "--runtime-interface-emulator-address", addr, bootstrap)
 	cmd.Dir = filepath.Dir(bootstrap)
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "AWS_LAMBDA_FUNCTION_NAME=" + fn.Name}, env...)
@@ -252,8 +256,8 @@ func (b *bench) coldStart(ctx context.Context, rie, bootstrap string, fn catalog
 			return coldRun{}, err
 		}
 	}
-	run := coldRun{wallMS: ms(wall), status: status, rssKB: childPeakRSS(cmd.Process.Pid)}
 	out := logs.String()
+	run := coldRun{wallMS: ms(wall), status: status, rssKB: childPeakRSS(cmd.Process.Pid), logs: out}
 	if m := initRE.FindStringSubmatch(out); m != nil {
 		run.initMS, _ = strconv.ParseFloat(m[1], 64)
 	}
@@ -390,7 +394,7 @@ func (b *bench) coldStarts(ctx context.Context, rie, path string, fn catalog.Fun
 		}
 		if !answered(r.status) {
 			// A start that did not answer is a failure, not a fast cold start.
-			bs.Note = "cold start failed: first answer " + r.status
+			bs.Note = "cold start failed: first answer " + r.status + "; " + truncate(functionLines(r.logs), 300)
 			return
 		}
 		colds, inits, walls = append(colds, r.coldMS), append(inits, r.initMS), append(walls, r.wallMS)
@@ -423,4 +427,16 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// functionLines keeps what the function printed (not the emulator's own
+// lines), to say why a start failed.
+func functionLines(logs string) string {
+	var keep []string
+	for _, l := range strings.Split(logs, "\n") {
+		if l != "" && !strings.Contains(l, "(rapid)") && !strings.HasPrefix(l, "START") && !strings.HasPrefix(l, "END") {
+			keep = append(keep, l)
+		}
+	}
+	return strings.Join(keep, " | ")
 }
