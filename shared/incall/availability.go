@@ -29,7 +29,7 @@ func (s *Scheduler) resolveTarget(sc *scope, serviceName, date, clock, preferenc
 		a := fail(ReasonUnknownService, say(sc.locale, id, serviceNames(sc.services, sc.locale)))
 		return nil, &a
 	}
-	if sv.Composite() && !s.CompositeServices {
+	if sv.Composite() && !s.flag(sc, "composite_services", s.CompositeServices) {
 		a := fail(ReasonUnknownService, say(sc.locale, msgUnknownService, serviceNames(simpleOnly(sc.services), sc.locale)))
 		return nil, &a
 	}
@@ -165,7 +165,7 @@ func (s *Scheduler) offer(sc *scope, alts []Alternative) string {
 	switch {
 	case len(alts) > 0:
 		return say(sc.locale, msgOffer, spokenAlternatives(sc, alts))
-	case !s.Alternatives:
+	case !s.flag(sc, "alternatives", s.Alternatives):
 		return say(sc.locale, msgAskOther)
 	}
 	return say(sc.locale, msgNoAlternatives)
@@ -174,7 +174,7 @@ func (s *Scheduler) offer(sc *scope, alts []Alternative) string {
 // alternatives filters free starts to bookable ones in the caller's
 // preference and ranks them by closeness to the request.
 func (s *Scheduler) alternatives(sc *scope, t *target, free []time.Time, now time.Time) []Alternative {
-	if !s.Alternatives {
+	if !s.flag(sc, "alternatives", s.Alternatives) {
 		return nil
 	}
 	var cands []time.Time

@@ -9,6 +9,7 @@ import (
 	"github.com/telefonagent/gateway/shared/calcom"
 	"github.com/telefonagent/gateway/shared/calcom/calcomtest"
 	"github.com/telefonagent/gateway/shared/incall"
+	"github.com/telefonagent/gateway/shared/tenantfile"
 )
 
 // The clock of every test starts on Monday 2027-03-01 09:00 in Berlin
@@ -375,5 +376,26 @@ func TestEnglishTenant(t *testing.T) {
 	a = s.do("check-availability", s.call("call_en"), map[string]any{"service": "Perm", "date": "tomorrow", "time": "10 am"})
 	if a.Reason != incall.ReasonUnknownService || !strings.Contains(a.Message, "We offer") {
 		t.Errorf("got %+v", a)
+	}
+}
+
+// A tenant file can switch features off for its tenant only (features:).
+func TestTenantFeatureOverrides(t *testing.T) {
+	t.Parallel()
+	demo := string(tenantfile.Demo())
+	off := strings.Replace(demo, "  alternatives: true\n  composite_services: true", "  alternatives: false\n  composite_services: false", 1)
+	if off == demo {
+		t.Fatal("the demo tenant's features block changed: adapt this test")
+	}
+	s := newSys(t, apptest.Options{TenantFile: []byte(off)})
+	tue14 := at(2027, 3, 2, 14, 0)
+	s.block(etHerren, tue14)
+	a := s.do("check-availability", s.call("call_taken"), isoArgs("Herrenhaarschnitt", tue14))
+	if a.Reason != incall.ReasonSlotTaken || len(a.Alternatives) != 0 {
+		t.Fatalf("alternatives switched off for the tenant, got %+v", a)
+	}
+	a = s.do("check-availability", s.call("call_colour"), isoArgs("Färben", at(2027, 3, 2, 10, 0)))
+	if a.Reason != incall.ReasonUnknownService {
+		t.Fatalf("composite services switched off for the tenant, got %+v", a)
 	}
 }

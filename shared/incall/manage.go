@@ -543,7 +543,7 @@ func (s *Scheduler) ListServices(ctx context.Context, call Call, args Args) (Ans
 		return deref(ans), err
 	}
 	svcs := sc.services
-	if !s.CompositeServices {
+	if !s.flag(sc, "composite_services", s.CompositeServices) {
 		svcs = simpleOnly(svcs)
 	}
 	var picked []booking.Service

@@ -243,3 +243,12 @@ func idempotencyKey(tenantID, callID, op string, parts ...string) string {
 func detached(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), bookkeeping)
 }
+
+// flag is a feature flag as the tenant file overrides it for this tenant
+// (features: in the tenant file); def is the stage's setting.
+func (s *Scheduler) flag(sc *scope, name string, def bool) bool {
+	if v, ok := sc.tenant.Flags[name]; ok {
+		return v
+	}
+	return def
+}
