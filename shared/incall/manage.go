@@ -236,16 +236,9 @@ func (s *Scheduler) once(ctx context.Context, sc *scope, key, op string, run fun
 func (s *Scheduler) Cancel(ctx context.Context, call Call, args Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
-	sc, ans, err := s.resolveScope(ctx, call)
+	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
 		return deref(ans), err
-	}
-	cust, ans, err := s.caller(ctx, sc)
-	if err != nil {
-		return s.unavailable(ctx, sc, err), nil
-	}
-	if ans != nil {
-		return *ans, nil
 	}
 	key := idempotencyKey(sc.tenant.ID, call.CallID, "cancel", requestText(sc, args.Date, args.Time))
 	return s.once(ctx, sc, key, "cancel", func() (Answer, bool) {
@@ -346,16 +339,9 @@ func (s *Scheduler) invalidateAppointment(ctx context.Context, sc *scope, ap boo
 func (s *Scheduler) Reschedule(ctx context.Context, call Call, args Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
-	sc, ans, err := s.resolveScope(ctx, call)
+	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
 		return deref(ans), err
-	}
-	cust, ans, err := s.caller(ctx, sc)
-	if err != nil {
-		return s.unavailable(ctx, sc, err), nil
-	}
-	if ans != nil {
-		return *ans, nil
 	}
 	key := idempotencyKey(sc.tenant.ID, call.CallID, "reschedule", requestText(sc, args.Date, args.Time),
 		requestText(sc, args.NewDate, args.NewTime), fold(args.TimePreference))
@@ -506,16 +492,9 @@ func (s *Scheduler) revertMoved(ctx context.Context, sc *scope, ap booking.Appoi
 func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
-	sc, ans, err := s.resolveScope(ctx, call)
+	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
 		return deref(ans), err
-	}
-	cust, ans, err := s.caller(ctx, sc)
-	if err != nil {
-		return s.unavailable(ctx, sc, err), nil
-	}
-	if ans != nil {
-		return *ans, nil
 	}
 	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, s.realNow(sc), 3)
 	if err != nil {
@@ -563,4 +542,19 @@ func (s *Scheduler) ListServices(ctx context.Context, call Call, args Args) (Ans
 	}
 	a.Message = say(sc.locale, msgServices, joinAnd(sc.locale, words))
 	return a, nil
+}
+
+// callerScope resolves the call's tenant and the calling customer: the
+// start of every use case that acts on the caller's own appointments.
+func (s *Scheduler) callerScope(ctx context.Context, call Call) (*scope, *booking.Customer, *Answer, error) {
+	sc, ans, err := s.resolveScope(ctx, call)
+	if err != nil || ans != nil {
+		return nil, nil, ans, err
+	}
+	cust, ans, err := s.caller(ctx, sc)
+	if err != nil {
+		a := s.unavailable(ctx, sc, err)
+		return sc, nil, &a, nil
+	}
+	return sc, cust, ans, nil
 }

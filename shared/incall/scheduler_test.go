@@ -9,6 +9,7 @@ import (
 	"github.com/telefonagent/gateway/shared/app/apptest"
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/incall"
+	"github.com/telefonagent/gateway/shared/tenantfile"
 )
 
 // Reference scenarios (../shared/reference/original-system.md §13) and
@@ -64,7 +65,14 @@ import (
 
 func TestSchedulerDirect(t *testing.T) {
 	t.Parallel()
-	s := newSys(t, apptest.Options{})
+	// Without the demo's features: block, so the stage's flags apply
+	// (a tenant's explicit setting would win over them).
+	demo := string(tenantfile.Demo())
+	plain := strings.Replace(demo, "features:\n  alternatives: true\n  composite_services: true\n", "", 1)
+	if plain == demo {
+		t.Fatal("the demo tenant's features block changed: adapt this test")
+	}
+	s := newSys(t, apptest.Options{TenantFile: []byte(plain)})
 	ctx := context.Background()
 
 	// A number nobody configured: not_allowed, whatever the function.
