@@ -17,31 +17,13 @@ import (
 	"github.com/telefonagent/gateway/shared/testenv"
 )
 
-// moduleRoot walks up to go.mod.
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 // startPrism serves the Prism-patched official spec on a free loopback
 // port and returns its base URL. It fails (never skips) without Prism.
 func startPrism(t *testing.T) string {
 	t.Helper()
 	bin := os.Getenv("PRISM_BIN")
 	if bin == "" {
-		bin = filepath.Join(moduleRoot(t), ".tools/node/node_modules/.bin/prism")
+		bin = filepath.Join(testenv.ModuleRoot(t), ".tools/node/node_modules/.bin/prism")
 	}
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism not found at %s (PRISM_BIN): run `make tools` to install it", bin)

@@ -3,11 +3,11 @@ package mysql
 import (
 	"context"
 	"fmt"
+	"github.com/telefonagent/gateway/shared/testenv"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -29,27 +29,10 @@ import (
 // allowedAuditDelete is the one statement that may remove audit rows.
 const allowedAuditDelete = `DELETE FROM audit_log WHERE tenant_id = ? AND created_at < ? LIMIT ?`
 
-func moduleRoot(t *testing.T) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 var spaces = regexp.MustCompile(`\s+`)
 
 func TestOnlyRetentionDeletesAuditRows(t *testing.T) {
-	root := moduleRoot(t)
+	root := testenv.ModuleRoot(t)
 	var deletes []string
 	checked := 0
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {

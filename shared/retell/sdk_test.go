@@ -23,13 +23,7 @@ func sdkDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("RETELL_SDK_DIR")
 	if dir == "" {
-		wd, _ := os.Getwd()
-		for d := wd; d != "/" && d != "."; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, ".tools", "node")
-				break
-			}
-		}
+		dir = filepath.Join(testenv.ModuleRoot(t), ".tools", "node")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "retell-sdk", "package.json")); err != nil {
 		t.Fatalf("the official retell-sdk is not installed in %q (RETELL_SDK_DIR): run `make tools` "+

@@ -135,6 +135,26 @@ func RandomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
+// ModuleRoot returns the directory of the go.mod above the test's
+// working directory (the repository root for the root module).
+func ModuleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(dir + "/go.mod"); err == nil {
+			return dir
+		}
+		parent := dir[:max(strings.LastIndex(dir, "/"), 0)]
+		if parent == dir || parent == "" {
+			t.Fatalf("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
 // SharedDir returns the path of the reference folder ../shared beside the
 // project (test data is read from there, never copied). It fails the test
 // when it cannot be found.
@@ -143,20 +163,9 @@ func SharedDir(t testing.TB) string {
 	if v := os.Getenv("SHARED_DIR"); v != "" {
 		return v
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	cand := ModuleRoot(t) + "/../shared"
+	if _, err := os.Stat(cand + "/contracts/NOTES.md"); err != nil {
+		t.Fatalf("reference folder not found at %s (set SHARED_DIR)", cand)
 	}
-	for i := 0; i < 8; i++ {
-		if _, err := os.Stat(dir + "/go.mod"); err == nil {
-			cand := dir + "/../shared"
-			if _, err := os.Stat(cand + "/contracts/NOTES.md"); err == nil {
-				return cand
-			}
-			t.Fatalf("reference folder not found at %s (set SHARED_DIR)", cand)
-		}
-		dir = dir[:strings.LastIndex(dir, "/")]
-	}
-	t.Fatalf("go.mod not found above the test directory")
-	return ""
+	return cand
 }
