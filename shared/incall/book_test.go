@@ -265,7 +265,7 @@ func TestBookUnknownOutcome(t *testing.T) {
 			if b.Reason != incall.ReasonPendingConfirmation || b.Message != a.Message {
 				t.Errorf("replay: %+v", b)
 			}
-			if n := len(s.jobs.ofType(booking.JobCreateBooking)); n != 1 {
+			if n := len(s.jobs.OfType(booking.JobCreateBooking)); n != 1 {
 				t.Errorf("%d completion jobs after the replay, want 1", n)
 			}
 		})
@@ -292,7 +292,7 @@ func assertPending(t *testing.T, s *sys, a incall.Answer, when time.Time) {
 	if got := activeAt(s, etHerren, when); len(got) != 1 || got[0].Metadata["idempotency_key"] != rows[0].Key {
 		t.Fatalf("sandbox: %+v", got)
 	}
-	jobs := s.jobs.ofType(booking.JobCreateBooking)
+	jobs := s.jobs.OfType(booking.JobCreateBooking)
 	if len(jobs) != 1 {
 		t.Fatalf("%d %s jobs, want 1", len(jobs), booking.JobCreateBooking)
 	}
@@ -478,7 +478,7 @@ func TestBookComposite(t *testing.T) {
 		if a.OK {
 			t.Fatalf("got %+v", a)
 		}
-		jobs := s.jobs.ofType(booking.JobCompensate)
+		jobs := s.jobs.OfType(booking.JobCompensate)
 		if len(jobs) != 1 {
 			t.Fatalf("%d compensation jobs, want 1", len(jobs))
 		}

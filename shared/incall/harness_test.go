@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,7 +20,6 @@ import (
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/calcom/calcomtest"
 	"github.com/telefonagent/gateway/shared/incall"
-	"github.com/telefonagent/gateway/shared/queue"
 	"github.com/telefonagent/gateway/shared/retell"
 	"github.com/telefonagent/gateway/shared/spoken"
 	"github.com/telefonagent/gateway/shared/tenantfile"
@@ -59,33 +57,7 @@ type sys struct {
 	e        *apptest.Env
 	sched    *incall.Scheduler
 	handlers map[string]apigw.LambdaHandler
-	jobs     *jobRecorder
-}
-
-// jobRecorder sees every job the system publishes before the local queue does.
-type jobRecorder struct {
-	mu   sync.Mutex
-	jobs []queue.Job
-	next queue.Publisher
-}
-
-func (r *jobRecorder) Publish(ctx context.Context, j queue.Job) error {
-	r.mu.Lock()
-	r.jobs = append(r.jobs, j)
-	r.mu.Unlock()
-	return r.next.Publish(ctx, j)
-}
-
-func (r *jobRecorder) ofType(typ string) []queue.Job {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []queue.Job
-	for _, j := range r.jobs {
-		if j.Type == typ {
-			out = append(out, j)
-		}
-	}
-	return out
+	jobs     *apptest.JobRecorder
 }
 
 var dbNameChars = regexp.MustCompile(`[^a-z0-9]+`)
@@ -106,7 +78,7 @@ func newSys(t testing.TB, o apptest.Options) *sys {
 		o.DBName = dbName(t)
 	}
 	e := apptest.New(t, o)
-	rec := &jobRecorder{next: e.Deps.Publisher}
+	rec := &apptest.JobRecorder{Next: e.Deps.Publisher}
 	e.Deps.Publisher = rec
 	s := &sys{t: t, e: e, jobs: rec}
 	s.rebuild()

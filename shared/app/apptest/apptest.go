@@ -169,3 +169,32 @@ func (b *SyncBuffer) Write(p []byte) (int, error) {
 func (b *SyncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return string(b.buf) }
 
 var _ io.Writer = (*SyncBuffer)(nil)
+
+// JobRecorder sees every job the system publishes before the queue does,
+// so tests can assert what was handed to the worker.
+type JobRecorder struct {
+	mu   sync.Mutex
+	jobs []queue.Job
+	Next queue.Publisher
+}
+
+// Publish records j and passes it on.
+func (r *JobRecorder) Publish(ctx context.Context, j queue.Job) error {
+	r.mu.Lock()
+	r.jobs = append(r.jobs, j)
+	r.mu.Unlock()
+	return r.Next.Publish(ctx, j)
+}
+
+// OfType returns the recorded jobs of one type, in publishing order.
+func (r *JobRecorder) OfType(typ string) []queue.Job {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []queue.Job
+	for _, j := range r.jobs {
+		if j.Type == typ {
+			out = append(out, j)
+		}
+	}
+	return out
+}

@@ -131,7 +131,7 @@ func or(a, b string) string {
 // onlyJob returns the one job of typ published so far.
 func onlyJob(t *testing.T, w *world, typ string) queue.Job {
 	t.Helper()
-	js := w.jobs.ofType(typ)
+	js := w.jobs.OfType(typ)
 	if len(js) != 1 {
 		t.Fatalf("%d %s jobs published, want 1", len(js), typ)
 	}
@@ -287,7 +287,7 @@ func scenarioCalcomOutage(t *testing.T) outcome {
 	if eAns.Took > 3*time.Second {
 		t.Errorf("the pending answer took %v", eAns.Took)
 	}
-	if n := len(w.jobs.ofType(queue.TypeCreateBooking)); n != 2 {
+	if n := len(w.jobs.OfType(queue.TypeCreateBooking)); n != 2 {
 		t.Fatalf("%d create jobs, want 2 (B and E)", n)
 	}
 
@@ -334,7 +334,7 @@ func scenarioCalcomOutage(t *testing.T) outcome {
 		t.Fatalf("during the outage: depth %d, DLQ %d; want both jobs waiting for a retry", w.e.Queue.Depth(), len(w.e.Queue.DLQ()))
 	}
 	var retried []logLine
-	for _, j := range w.jobs.ofType(queue.TypeCreateBooking) {
+	for _, j := range w.jobs.OfType(queue.TypeCreateBooking) {
 		ls := w.logsWith(slog.LevelWarn, "job_id", j.ID)
 		if len(ls) == 0 {
 			t.Errorf("the failed attempt of job %s left no warning", j.ID)
@@ -497,7 +497,7 @@ func scenarioMySQLKilledDuringWebhook(t *testing.T) outcome {
 	if r := w.rows()[0]; r.Status != "confirmed" {
 		t.Fatalf("the severed transaction was not rolled back: %+v", r)
 	}
-	if w.e.Queue.Depth() != 1 || len(w.jobs.ofType(queue.TypeCalcomEvent)) != 1 {
+	if w.e.Queue.Depth() != 1 || len(w.jobs.OfType(queue.TypeCalcomEvent)) != 1 {
 		t.Fatalf("webhook not queued: depth %d", w.e.Queue.Depth())
 	}
 	queued := w.logsWith(slog.LevelWarn, "uid", row.UID)
@@ -672,7 +672,7 @@ func scenarioExhausted(t *testing.T) outcome {
 	if !a.OK {
 		t.Logf("cancel answered %s: %s", a.Reason, a.Message)
 	}
-	jobs := w.jobs.ofType(queue.TypeCancel)
+	jobs := w.jobs.OfType(queue.TypeCancel)
 	if len(jobs) != 1 {
 		t.Fatalf("%d cancel jobs (answer %+v), want 1", len(jobs), a.Answer)
 	}

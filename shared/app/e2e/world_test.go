@@ -114,32 +114,6 @@ func (m *recMetrics) get(key string) int {
 
 // --- job recorder ---
 
-// jobRecorder sees every job the system publishes before the queue does.
-type jobRecorder struct {
-	mu   sync.Mutex
-	jobs []queue.Job
-	next queue.Publisher
-}
-
-func (r *jobRecorder) Publish(ctx context.Context, j queue.Job) error {
-	r.mu.Lock()
-	r.jobs = append(r.jobs, j)
-	r.mu.Unlock()
-	return r.next.Publish(ctx, j)
-}
-
-func (r *jobRecorder) ofType(typ string) []queue.Job {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []queue.Job
-	for _, j := range r.jobs {
-		if j.Type == typ {
-			out = append(out, j)
-		}
-	}
-	return out
-}
-
 // --- Cal.com outage switch ---
 
 // calSwitch sits between the gateway and the sandbox. While down it answers
@@ -200,7 +174,7 @@ type world struct {
 	sb      *calcomtest.Sandbox
 	cal     *calSwitch
 	metrics *recMetrics
-	jobs    *jobRecorder
+	jobs    *apptest.JobRecorder
 	url     string // the gateway's base URL
 
 	gateway atomic.Pointer[http.Handler]
@@ -216,7 +190,7 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w := &world{t: t, e: e, metrics: &recMetrics{}}
 	w.d = e.Deps
 	w.d.Metrics = w.metrics
-	w.jobs = &jobRecorder{next: w.d.Publisher}
+	w.jobs = &apptest.JobRecorder{Next: w.d.Publisher}
 	w.d.Publisher = w.jobs
 
 	mux := http.NewServeMux()
