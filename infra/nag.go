@@ -25,28 +25,20 @@ func ApplyNag(app awscdk.App) {
 // suppress attaches justified suppressions to a construct (and, if children,
 // to everything below it).
 func suppress(construct any, children bool, ss ...Suppression) {
-	out := make([]*cdknag.NagPackSuppression, 0, len(ss))
-	for _, s := range ss {
-		p := &cdknag.NagPackSuppression{Id: jsii.String(s.ID), Reason: jsii.String(s.Reason)}
-		if len(s.AppliesTo) > 0 {
-			var at []any
-			for _, a := range s.AppliesTo {
-				if len(a) > 1 && a[0] == '/' {
-					at = append(at, &cdknag.RegexAppliesTo{Regex: jsii.String(a)})
-				} else {
-					at = append(at, jsii.String(a))
-				}
-			}
-			p.AppliesTo = &at
-		}
-		out = append(out, p)
-	}
+	out := nagSuppressions(ss)
 	cdknag.NagSuppressions_AddResourceSuppressions(construct, &out, jsii.Bool(children))
 }
 
 // suppressPath is suppress for constructs that CDK creates as singletons
 // (custom resource providers) and that we only know by path.
 func suppressPath(stack awscdk.Stack, path string, ss ...Suppression) {
+	out := nagSuppressions(ss)
+	cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(path), &out, jsii.Bool(true))
+}
+
+// nagSuppressions converts our suppressions to cdk-nag's; an AppliesTo
+// entry starting with "/" is a regular expression.
+func nagSuppressions(ss []Suppression) []*cdknag.NagPackSuppression {
 	out := make([]*cdknag.NagPackSuppression, 0, len(ss))
 	for _, s := range ss {
 		p := &cdknag.NagPackSuppression{Id: jsii.String(s.ID), Reason: jsii.String(s.Reason)}
@@ -63,7 +55,7 @@ func suppressPath(stack awscdk.Stack, path string, ss ...Suppression) {
 		}
 		out = append(out, p)
 	}
-	cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(path), &out, jsii.Bool(true))
+	return out
 }
 
 // Reasons used in more than one place.
