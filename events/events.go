@@ -1,7 +1,7 @@
 // Package events holds the Lambda trigger events the tests, the dev
 // gateway and deploy-check feed to the functions: API Gateway REST proxy
 // events (v1) built by ProxyEvent, and the JSON fixtures in this folder
-// (our own example bodies; nothing is copied from ../shared — tests wrap
+// (our own example bodies; the contract samples stay in testdata/contracts — tests wrap
 // those samples at run time with ProxyEvent).
 //
 // Fixtures that carry X-Retell-Signature are signed with TestAPIKey at

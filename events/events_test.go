@@ -221,11 +221,11 @@ func TestProxyEvent(t *testing.T) {
 	}
 }
 
-// Each sample body of ../shared/contracts (read at test time, never
-// copied) wrapped in a proxy event arrives byte for byte, plain and
+// Each sample body of testdata/contracts (the files exactly as published, never
+// rewritten) wrapped in a proxy event arrives byte for byte, plain and
 // base64, and its known-answer signature still verifies.
 func TestWrapSharedSamples(t *testing.T) {
-	dir := filepath.Join(testenv.SharedDir(t), "contracts")
+	dir := testenv.ContractsDir(t)
 	retellSigs := map[string]string{
 		"call_started.json":                     "v=1772460312345,d=e6cd146e2e9d66f7660eb39f984f6e528f13399426bf6be59366e248a9f4ad8f",
 		"call_ended.json":                       "v=1772460312345,d=863c7aedafa4690bd854c32f567d835728fb08fc8519dca17285cae432a99fd6",

@@ -88,7 +88,7 @@ func TestSmallRun(t *testing.T) {
 	_, ns := testenv.Redis(t) // checks Redis is up; the harness uses its own prefix
 	_ = ns
 	out := t.TempDir()
-	o, err := parseFlags([]string{"--mysql-dsn", testenv.MySQLServerDSN(), "--database", "gwtest_bench", "--redis-addr", testenv.RedisAddr(),
+	o, err := parseFlags([]string{"--mysql-dsn", testenv.MySQLServerDSN(), "--database", testenv.DatabasePrefix() + "bench", "--redis-addr", testenv.RedisAddr(),
 		"--concurrency", "1,3", "--calls", "6", "--calcom-latency", "5ms", "--think", "10ms", "--ingest-events", "10",
 		"--coldstart-runs", "0", "--dist", t.TempDir(), "--out", out, "--max-duration", "50s", "--quiet"})
 	if err != nil {

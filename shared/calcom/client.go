@@ -1,6 +1,6 @@
 // Package calcom is the gateway's Cal.com API v2 client (slots and
 // bookings), the Cal.com webhook envelope and its X-Cal-Signature-256
-// verification. See ../shared/contracts/NOTES.md §B for the contract.
+// verification. testdata/contracts/NOTES.md §B (at the repository root) is the contract.
 //
 // Every error returned is a *booking.Error whose kind decides what the
 // caller does (retry, answer "slot taken", ...). Errors and log values never

@@ -28,7 +28,7 @@ func startPrism(t *testing.T) string {
 	if _, err := os.Stat(bin); err != nil {
 		t.Fatalf("Prism not found at %s (PRISM_BIN): run `make tools` to install it", bin)
 	}
-	contracts := testenv.SharedDir(t) + "/contracts"
+	contracts := testenv.ContractsDir(t)
 	spec := filepath.Join(t.TempDir(), "calcom.prism.json")
 	patch := exec.Command("node", contracts+"/prism-patch-openapi.mjs", contracts+"/calcom-v2-openapi.json", spec)
 	if out, err := patch.CombinedOutput(); err != nil {

@@ -14,7 +14,7 @@ const kaSecret = "whsec_test_calcom_123"
 
 func sample(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(testenv.SharedDir(t) + "/contracts/calcom/" + name)
+	b, err := os.ReadFile(testenv.ContractsDir(t) + "/calcom/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -291,7 +291,7 @@ func (e *env) event(body []byte) events.APIGatewayProxyResponse {
 // with a German mobile caller.
 func sample(t testing.TB, name string) map[string]any {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "contracts", "retell", name+".json"))
+	raw, err := os.ReadFile(filepath.Join(testenv.ContractsDir(t), "retell", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func bookingPayload(uid string, eventTypeID int64, start time.Time, minutes int,
 }
 
 func sample(t *testing.T, name string) []byte {
-	b, err := os.ReadFile(testenv.SharedDir(t) + "/contracts/calcom/" + name)
+	b, err := os.ReadFile(testenv.ContractsDir(t) + "/calcom/" + name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/telefonagent/gateway/shared/app/apptest"
 	"github.com/telefonagent/gateway/shared/incall"
 	"github.com/telefonagent/gateway/shared/retell"
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 var functions = []string{"check-availability", "book-appointment", "cancel-appointment", "reschedule-appointment", "find-appointments", "list-services"}
@@ -125,7 +126,7 @@ func FuzzInCallArgs(f *testing.F) {
 	// Each fuzzing worker process gets its own database, dropped at the end.
 	db := dbName(f) + "_" + strconv.Itoa(os.Getpid())
 	s := newSys(f, apptest.Options{DBName: db})
-	f.Cleanup(func() { _, _ = s.e.Store.DB().Exec("DROP DATABASE IF EXISTS `gwtest_" + db + "`") })
+	f.Cleanup(func() { _, _ = s.e.Store.DB().Exec("DROP DATABASE IF EXISTS `" + testenv.DatabasePrefix() + db + "`") })
 	f.Fuzz(func(t *testing.T, fn uint8, args []byte) {
 		name := functions[int(fn)%len(functions)]
 		if len(args) > 32<<10 {

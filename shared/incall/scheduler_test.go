@@ -12,7 +12,7 @@ import (
 	"github.com/telefonagent/gateway/shared/tenantfile"
 )
 
-// Reference scenarios (../shared/reference/original-system.md §13) and
+// Reference scenarios (the test scenarios of the Laravel system we replace) and
 // where they are covered. Ported:
 //
 //	18–22 date words ("nächster Dienstag", "nächste Woche Mittwoch", "7. November", short dates):

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 // Personal data a real call carries. None of it may reach a log line.
@@ -87,7 +89,7 @@ func TestLoggerRedactsPII(t *testing.T) {
 // A real Retell custom-function body (from the shared contracts), logged
 // whole, loses every piece of personal data it holds.
 func TestLoggerRedactsRetellSample(t *testing.T) {
-	body, err := os.ReadFile(filepath.Join(sharedDir(t), "contracts", "retell", "custom_function_book_appointment.json"))
+	body, err := os.ReadFile(filepath.Join(testenv.ContractsDir(t), "retell", "custom_function_book_appointment.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,16 +104,6 @@ func TestLoggerRedactsRetellSample(t *testing.T) {
 	if !strings.Contains(out, "call_0b8f4c2a6d9e41f7a3c5e2d1b7f9a604") {
 		t.Errorf("call id lost: %s", out)
 	}
-}
-
-func sharedDir(t *testing.T) string {
-	for _, d := range []string{"../../../shared", "/work/shared"} {
-		if _, err := os.Stat(filepath.Join(d, "contracts")); err == nil {
-			return d
-		}
-	}
-	t.Fatal("shared/ (design and contracts) not found beside the repository")
-	return ""
 }
 
 func TestRedactText(t *testing.T) {

@@ -33,7 +33,7 @@ func sdkDir(t *testing.T) string {
 }
 
 // TestOfficialSDKSignaturesVerify signs fresh bodies with the official
-// retell-sdk 5.66.1 (through ../shared/contracts/retell-sign.mjs, which
+// retell-sdk 5.66.1 (through testdata/contracts/retell-sign.mjs, which
 // also cross-checks the SDK's own verify) and proves our verifier accepts
 // each and rejects a one-byte change.
 func TestOfficialSDKSignaturesVerify(t *testing.T) {
@@ -42,7 +42,7 @@ func TestOfficialSDKSignaturesVerify(t *testing.T) {
 		t.Fatalf("node is not installed: it is needed to run the official retell-sdk; install Node.js 20+ and run `make tools`")
 	}
 	dir := sdkDir(t)
-	script := filepath.Join(testenv.SharedDir(t), "contracts", "retell-sign.mjs")
+	script := filepath.Join(testenv.ContractsDir(t), "retell-sign.mjs")
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 
 	bodies := map[string][]byte{

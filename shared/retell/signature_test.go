@@ -25,7 +25,7 @@ func verifierAt(key string, nowMS int64) Verifier {
 // included): the signatures are over the file as committed.
 func readSample(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "contracts", rel))
+	b, err := os.ReadFile(filepath.Join(testenv.ContractsDir(t), rel))
 	if err != nil {
 		t.Fatalf("read sample: %v", err)
 	}

@@ -55,7 +55,7 @@ func MySQLDSN(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatalf("TEST_MYSQL_DSN is not a valid DSN: %v", err)
 	}
-	dbName := "gwtest_" + nonWord.ReplaceAllString(strings.ToLower(name), "_")
+	dbName := DatabasePrefix() + nonWord.ReplaceAllString(strings.ToLower(name), "_")
 	cfg.DBName = ""
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -91,6 +91,16 @@ func MySQL(t testing.TB, name string) *sql.DB {
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// DatabasePrefix starts the name of every test database: "gwtest_" unless
+// TEST_DB_PREFIX says otherwise, so that two checkouts can run their tests
+// against one server at the same time.
+func DatabasePrefix() string {
+	if v := os.Getenv("TEST_DB_PREFIX"); v != "" {
+		return nonWord.ReplaceAllString(strings.ToLower(v), "_")
+	}
+	return "gwtest_"
 }
 
 // RedisAddr returns the test Redis address.
@@ -155,17 +165,14 @@ func ModuleRoot(t testing.TB) string {
 	}
 }
 
-// SharedDir returns the path of the reference folder ../shared beside the
-// project (test data is read from there, never copied). It fails the test
-// when it cannot be found.
-func SharedDir(t testing.TB) string {
+// ContractsDir returns the repository's copy of the external contracts
+// (testdata/contracts: the Cal.com OpenAPI spec, sample webhook bodies with
+// known-answer signatures, the official-SDK signing script). See its README.
+func ContractsDir(t testing.TB) string {
 	t.Helper()
-	if v := os.Getenv("SHARED_DIR"); v != "" {
-		return v
+	dir := ModuleRoot(t) + "/testdata/contracts"
+	if _, err := os.Stat(dir + "/README.md"); err != nil {
+		t.Fatalf("contract fixtures not found at %s: %v", dir, err)
 	}
-	cand := ModuleRoot(t) + "/../shared"
-	if _, err := os.Stat(cand + "/contracts/NOTES.md"); err != nil {
-		t.Fatalf("reference folder not found at %s (set SHARED_DIR)", cand)
-	}
-	return cand
+	return dir
 }

@@ -712,7 +712,7 @@ func scenarioExhausted(t *testing.T) outcome {
 
 func scenarioPing(t *testing.T) outcome {
 	w := newWorld(t, worldOptions{})
-	body, err := os.ReadFile(testenv.SharedDir(t) + "/contracts/calcom/ping.json")
+	body, err := os.ReadFile(testenv.ContractsDir(t) + "/calcom/ping.json")
 	if err != nil {
 		t.Fatal(err)
 	}

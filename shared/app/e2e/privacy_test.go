@@ -269,7 +269,7 @@ func mustJSON(t *testing.T, v any) []byte {
 // contracts, read at test time) and fills it with our call and caller.
 func retellEvent(t *testing.T, w *world, name, callID string) []byte {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(testenv.SharedDir(t), "contracts", "retell", name+".json"))
+	raw, err := os.ReadFile(filepath.Join(testenv.ContractsDir(t), "retell", name+".json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,5 +1,5 @@
 // Package spectest validates Cal.com API traffic against the official
-// OpenAPI spec (../shared/contracts/calcom-v2-openapi.json) with
+// OpenAPI spec (testdata/contracts/calcom-v2-openapi.json) with
 // kin-openapi. Only tests import it.
 //
 // The saved spec has documented defects (NOTES §B2, §B4); they are patched
@@ -51,13 +51,13 @@ var (
 	loadErr error
 )
 
-// SpecPath is where the spec lives below the shared folder.
-const SpecPath = "/contracts/calcom-v2-openapi.json"
+// SpecPath is where the spec lives below testdata/contracts.
+const SpecPath = "/calcom-v2-openapi.json"
 
 // Load reads and patches the spec once per test binary.
 func Load(t testing.TB) *Spec {
 	t.Helper()
-	path := testenv.SharedDir(t) + SpecPath
+	path := testenv.ContractsDir(t) + SpecPath
 	once.Do(func() { loaded, loadErr = load(path) })
 	if loadErr != nil {
 		t.Fatalf("loading the Cal.com spec %s: %v", path, loadErr)
