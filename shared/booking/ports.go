@@ -29,6 +29,10 @@ type Appointments interface {
 	CreateAppointment(ctx context.Context, a Appointment) (*Appointment, error)
 	UpdateAppointment(ctx context.Context, tenantID string, id int64, fn func(*Appointment) (*Appointment, error)) (*Appointment, error)
 	UpcomingAppointments(ctx context.Context, tenantID string, customerID int64, from time.Time, limit int) ([]Appointment, error)
+	// AppointmentsBetween: every active appointment of the customer
+	// starting in [from, to), earliest first.
+	AppointmentsBetween(ctx context.Context, tenantID string, customerID int64, from, to time.Time) ([]Appointment, error)
+	CountUpcomingAppointments(ctx context.Context, tenantID string, customerID int64, from time.Time) (int, error)
 	CountCancellationsSince(ctx context.Context, tenantID string, customerID int64, since time.Time) (int, error)
 	RecordChange(ctx context.Context, c AppointmentChange) error
 }

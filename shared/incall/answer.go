@@ -25,6 +25,10 @@ const (
 	ReasonContactNeeded       = "contact_needed"
 	ReasonCalendarUnavailable = "calendar_unavailable"
 	ReasonPendingConfirmation = "pending_confirmation"
+	// ReasonCallUnverified: an args-only request named a call we have no
+	// live record of (or a signed body was reused for another call);
+	// nothing was read or changed.
+	ReasonCallUnverified = "call_unverified"
 )
 
 // Answer is the JSON body of every in-call function (kept well under 2 KB).
@@ -68,6 +72,12 @@ type ServiceView struct {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// CallUnverified is the answer to a function call that cannot be tied to
+// a caller: honest, in the tenant's language, and it reveals nothing.
+func CallUnverified(locale string) Answer {
+	return fail(ReasonCallUnverified, say(locale, msgCallUnverified))
+}
 
 func fail(reason, message string) Answer { return Answer{OK: false, Reason: reason, Message: message} }
 

@@ -95,14 +95,17 @@ func requestText(sc *scope, date, clock string) string {
 
 // pick selects the appointment the caller means: the one at date/time if
 // given (the time may be omitted: then the one on that day), else the
-// single upcoming one.
+// single upcoming one. A date is looked up with a query for that day, so
+// an appointment is found however many others come before it.
 func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer, date, clock string) (*booking.Appointment, *Answer, error) {
 	now := s.realNow(sc)
-	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now, 10)
+	// The next three: enough to tell "one", "none" and "several" apart, and
+	// what a caller is told they have when the date matches nothing.
+	next, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now, 3)
 	if err != nil {
 		return nil, nil, err
 	}
-	if len(list) == 0 {
+	if len(next) == 0 {
 		a := fail(ReasonNotFound, say(sc.locale, msgNoAppointments))
 		return nil, &a, nil
 	}
@@ -118,6 +121,7 @@ func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer,
 		}
 		return joinAnd(sc.locale, words), views
 	}
+	list := next
 	if date != "" || clock != "" {
 		req, err := spoken.Resolve(date, clock, sc.now, sc.loc, sc.locale)
 		if err != nil {
@@ -128,8 +132,17 @@ func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer,
 			a := fail(reason, say(sc.locale, id))
 			return nil, &a, nil
 		}
+		dayStart := time.Date(req.Date.Year, req.Date.Month, req.Date.Day, 0, 0, 0, 0, sc.loc)
+		from := dayStart
+		if from.Before(now) {
+			from = now // only appointments still ahead can be changed
+		}
+		day, err := s.Appointments.AppointmentsBetween(ctx, sc.tenant.ID, cust.ID, from, dayStart.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, nil, err
+		}
 		var match []booking.Appointment
-		for _, ap := range list {
+		for _, ap := range day {
 			l := ap.Start.In(sc.loc)
 			if l.Year() != req.Date.Year || l.Month() != req.Date.Month || l.Day() != req.Date.Day {
 				continue
@@ -143,7 +156,7 @@ func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer,
 		case 1:
 			return &match[0], nil, nil
 		case 0:
-			words, views := describeAll(list)
+			words, views := describeAll(next)
 			a := fail(ReasonNotFound, say(sc.locale, msgNotFoundAt, spoken.SpokenDate(req.Date.In(sc.loc), sc.loc, sc.locale), words))
 			a.Appointments = views
 			return nil, &a, nil
@@ -488,7 +501,8 @@ func (s *Scheduler) revertMoved(ctx context.Context, sc *scope, ap booking.Appoi
 	}
 }
 
-// FindAppointments lists the caller's upcoming appointments.
+// FindAppointments reads out the caller's next three appointments and,
+// when there are more, says how many there are.
 func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
@@ -496,12 +510,19 @@ func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (An
 	if err != nil || ans != nil {
 		return deref(ans), err
 	}
-	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, s.realNow(sc), 3)
+	now := s.realNow(sc)
+	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now, 3)
 	if err != nil {
 		return s.unavailable(ctx, sc, err), nil
 	}
 	if len(list) == 0 {
 		return fail(ReasonNotFound, say(sc.locale, msgNoAppointments)), nil
+	}
+	total := len(list)
+	if total == 3 { // there may be more: say how many
+		if total, err = s.Appointments.CountUpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now); err != nil {
+			return s.unavailable(ctx, sc, err), nil
+		}
 	}
 	a := Answer{OK: true}
 	var words []string
@@ -510,6 +531,9 @@ func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (An
 		words = append(words, s.describe(sc, ap))
 	}
 	a.Message = say(sc.locale, msgUpcoming, joinAnd(sc.locale, words))
+	if total > len(list) {
+		a.Message = say(sc.locale, msgMoreAppointments, total, joinAnd(sc.locale, words))
+	}
 	return a, nil
 }
 

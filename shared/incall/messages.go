@@ -52,6 +52,8 @@ const (
 	msgInProgress
 	msgAlternativesIntro
 	msgTemporarilyUnavailable
+	msgCallUnverified
+	msgMoreAppointments
 )
 
 var texts = map[string]map[msgID]string{
@@ -98,6 +100,8 @@ var texts = map[string]map[msgID]string{
 		msgInProgress:             "Einen Moment, Ihre Anfrage wird gerade noch bearbeitet. Bitte fragen Sie gleich noch einmal.",
 		msgAlternativesIntro:      "%s",
 		msgTemporarilyUnavailable: "Ich komme gerade nicht an unsere Termindaten. Ich habe notiert, dass wir Sie zurückrufen.",
+		msgCallUnverified:         "Ich kann diesen Anruf gerade leider nicht zuordnen und deshalb nichts nachsehen oder ändern. Bitte rufen Sie noch einmal an.",
+		msgMoreAppointments:       "Sie haben %d anstehende Termine. Die nächsten drei: %s.",
 	},
 	"en": {
 		msgAvailable:              "%s is free. Shall I book it for you?",
@@ -142,6 +146,8 @@ var texts = map[string]map[msgID]string{
 		msgInProgress:             "One moment, your request is still being processed. Please ask again in a moment.",
 		msgAlternativesIntro:      "%s",
 		msgTemporarilyUnavailable: "I cannot reach our appointment data right now. I have noted that we will call you back.",
+		msgCallUnverified:         "I'm sorry, I cannot match this call right now, so I cannot look anything up or change it. Please call again.",
+		msgMoreAppointments:       "You have %d upcoming appointments. The next three: %s.",
 	},
 }
 

@@ -387,6 +387,41 @@ func (s *Store) UpcomingAppointments(ctx context.Context, tenantID string, custo
 		ORDER BY starts_at, id LIMIT ?`, customerID, utcMS(from), limit)
 }
 
+// AppointmentsBetween lists the customer's active (pending or confirmed)
+// appointments starting in [from, to), earliest first, all of them: it is
+// how a caller's "my appointment on <date>" is found however many
+// appointments come before it. Callers keep the range small (a day); at
+// most maxBetween rows are read as a guard against a runaway range.
+func (s *Store) AppointmentsBetween(ctx context.Context, tenantID string, customerID int64, from, to time.Time) ([]booking.Appointment, error) {
+	const op = "mysql.AppointmentsBetween"
+	if err := requireTenant(op, tenantID); err != nil {
+		return nil, err
+	}
+	if !to.After(from) {
+		return nil, nil
+	}
+	return s.queryAppointments(ctx, op, tenantID, `customer_id = ? AND status IN ('pending', 'confirmed') AND starts_at >= ? AND starts_at < ?
+		ORDER BY starts_at, id LIMIT ?`, customerID, utcMS(from), utcMS(to), maxBetween)
+}
+
+// maxBetween bounds AppointmentsBetween (no one has more appointments in a
+// day, or a week, than this).
+const maxBetween = 500
+
+// CountUpcomingAppointments counts the customer's active appointments
+// starting at or after from.
+func (s *Store) CountUpcomingAppointments(ctx context.Context, tenantID string, customerID int64, from time.Time) (int, error) {
+	const op = "mysql.CountUpcomingAppointments"
+	if err := requireTenant(op, tenantID); err != nil {
+		return 0, err
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM appointments
+		WHERE tenant_id = ? AND customer_id = ? AND status IN ('pending', 'confirmed') AND starts_at >= ?`,
+		tenantID, customerID, utcMS(from)).Scan(&n)
+	return n, mapErr(op, err)
+}
+
 // CountCancellationsSince counts the customer's appointments cancelled at or
 // after since, from the audit trail (changes with action "cancelled"), so a
 // cancellation counts in the month it was made, whoever made it, as long as

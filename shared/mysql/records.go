@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/telefonagent/gateway/shared/booking"
@@ -29,6 +30,36 @@ func (s *Store) RecordReceipt(ctx context.Context, provider, eventKey, tenantID 
 		return false, nil
 	}
 	return false, mapErr(op, err)
+}
+
+// SignatureReceipts is the webhook_receipts provider under which
+// ClaimSignature notes which call a signed function body was used for.
+const SignatureReceipts = "retell_fn_sig"
+
+// ClaimSignature binds one signed request (a retell.SignatureID) to the
+// call it acts for. It reports true when the signature has been used for
+// no other call: the first use claims it, and repeats for the same call
+// (Retell retrying, a replay of the same request) still pass. Once any
+// other call id was presented with the same signature, the claim fails
+// for every call, so one signed body can never act for two calls. The
+// key is global, not per tenant: the Retell key signs for all tenants.
+func (s *Store) ClaimSignature(ctx context.Context, tenantID, signatureID, callID string) (bool, error) {
+	const op = "mysql.ClaimSignature"
+	if signatureID == "" || callID == "" || strings.Contains(signatureID, "|") {
+		return false, booking.Errorf(booking.KindInvalid, op, "signature id and call id are required")
+	}
+	prefix := signatureID + "|"
+	if _, err := s.RecordReceipt(ctx, SignatureReceipts, prefix+callID, tenantID); err != nil {
+		return false, mapErr(op, err)
+	}
+	// Every call this signature was presented with, ours included: two
+	// concurrent claims for different calls both see both and both fail.
+	keys, err := s.ReceiptKeysWithPrefix(ctx, SignatureReceipts, prefix)
+	if err != nil {
+		return false, mapErr(op, err)
+	}
+	// The column compares case-insensitively, and so do we.
+	return len(keys) == 1 && strings.EqualFold(keys[0], prefix+callID), nil
 }
 
 // CallbackRequest is a request that a human calls someone back.

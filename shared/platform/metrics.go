@@ -36,6 +36,7 @@ const (
 	MetricJobsProcessed            = "JobsProcessed"            // retry-worker jobs done, by job type
 	MetricInboundFallback          = "InboundFallback"          // call_inbound answered with the fallback, by outcome
 	MetricWebhookEventsDeferred    = "WebhookEventsDeferred"    // webhooks queued because the DB was down, by event type
+	MetricCallUnverified           = "CallUnverified"           // args-only function calls not tied to a live call, by outcome
 )
 
 // Dimension names.
@@ -83,6 +84,7 @@ var metricDefs = []MetricDef{
 	{MetricJobsProcessed, UnitCount, []string{DimFunction, DimJobType}, "retry jobs done"},
 	{MetricInboundFallback, UnitCount, []string{DimFunction, DimOutcome}, "inbound calls answered with the fallback"},
 	{MetricWebhookEventsDeferred, UnitCount, []string{DimFunction, DimEventType}, "webhooks queued while the DB was down"},
+	{MetricCallUnverified, UnitCount, []string{DimFunction, DimOutcome}, "args-only function calls refused: no live call of the tenant under that id"},
 }
 
 // MetricDefs returns every metric we emit.

@@ -84,9 +84,9 @@ func TestParseFunctionCallSample(t *testing.T) {
 	if err != nil || args["notes"] != "Annual check-up" || args["time_zone"] != "America/Los_Angeles" {
 		t.Fatalf("args %v %v", args, err)
 	}
-	ctx, err := ResolveContext(fc, nil, nil)
-	if err != nil || ctx.CallID != fc.Call.CallID || ctx.ToNumber != "+14155550199" || ctx.StartTimestamp != sampleTS {
-		t.Fatalf("context %+v %v", ctx, err)
+	ctx := fc.Call.Context()
+	if ctx.CallID != fc.Call.CallID || ctx.ToNumber != "+14155550199" || ctx.StartTimestamp != sampleTS {
+		t.Fatalf("context %+v", ctx)
 	}
 }
 
@@ -332,22 +332,19 @@ func TestStripVersion(t *testing.T) {
 	}
 }
 
-func TestContextFromHeaders(t *testing.T) {
+func TestCallRefFrom(t *testing.T) {
+	// A caller's number or start time in headers is ignored: only the call
+	// id and the dialled number are read.
 	h := map[string]string{"x-retell-call-id": "call_1", "X-Retell-From-Number": piiNumber, "X-RETELL-TO-NUMBER": "+4930123456",
 		"X-Retell-Start-Timestamp": "1772460312345"}
-	c, err := ContextFromHeaders(HeaderGetter(h), map[string]string{"call_id": "call_from_query"})
-	if err != nil || c.CallID != "call_1" || c.FromNumber != piiNumber || c.ToNumber != "+4930123456" || c.StartTimestamp != sampleTS || c.Anonymous() {
+	c, err := CallRefFrom(HeaderGetter(h), map[string]string{"call_id": "call_from_query", "from_number": piiNumber})
+	if err != nil || c != (CallRef{CallID: "call_1", ToNumber: "+4930123456"}) {
 		t.Fatalf("headers: %+v %v", c, err)
 	}
 	// Query parameters; an unencoded '+' arrives as a space.
-	c, err = ContextFromHeaders(nil, map[string]string{"call_id": "call_2", "from_number": " 491701234567", "to_number": "+4930123456", "agent_id": "agent_9"})
-	if err != nil || c.CallID != "call_2" || c.FromNumber != piiNumber || c.AgentID != "agent_9" {
+	c, err = CallRefFrom(nil, map[string]string{"call_id": "call_2", "to_number": " 4930123456"})
+	if err != nil || c != (CallRef{CallID: "call_2", ToNumber: "+4930123456"}) {
 		t.Fatalf("query: %+v %v", c, err)
-	}
-	// A template Retell did not fill counts as absent: the caller is anonymous.
-	c, err = ContextFromHeaders(HeaderGetter(map[string]string{"X-Retell-Call-Id": "call_3", "X-Retell-To-Number": "+4930123456", "X-Retell-From-Number": "{{user_number}}"}), nil)
-	if err != nil || !c.Anonymous() {
-		t.Fatalf("template: %+v %v", c, err)
 	}
 	bad := []struct {
 		h    map[string]string
@@ -357,24 +354,40 @@ func TestContextFromHeaders(t *testing.T) {
 		{nil, nil, "call context missing"},
 		{map[string]string{"X-Retell-Call-Id": "{{call_id}}", "X-Retell-To-Number": "+4930123456"}, nil, "call context missing"},
 		{map[string]string{"X-Retell-Call-Id": "c"}, nil, "call context missing"},
+		{map[string]string{"X-Retell-Call-Id": "c", "X-Retell-To-Number": "{{agent_number}}"}, nil, "call context missing"},
 		{map[string]string{"X-Retell-Call-Id": "c d", "X-Retell-To-Number": "+4930123456"}, nil, "call id is not a valid id"},
 		{map[string]string{"X-Retell-Call-Id": "c", "X-Retell-To-Number": "030123"}, nil, "to number is not E.164"},
-		{map[string]string{"X-Retell-Call-Id": "c", "X-Retell-To-Number": "+4930123456", "X-Retell-From-Number": "0170123"}, nil, "from number is not E.164"},
-		{map[string]string{"X-Retell-Call-Id": "c", "X-Retell-To-Number": "+4930123456"}, map[string]string{"start_timestamp": "soon"}, "start timestamp"},
 	}
 	for i, b := range bad {
-		_, err := ContextFromHeaders(HeaderGetter(b.h), b.q)
+		_, err := CallRefFrom(HeaderGetter(b.h), b.q)
 		if booking.KindOf(err) != booking.KindInvalid || !strings.Contains(err.Error(), b.want) {
 			t.Errorf("%d: %v (want %q)", i, err, b.want)
 		}
 	}
-	// ResolveContext prefers the call object over headers.
-	fc := FunctionCall{Call: &Call{CallID: "from_body", ToNumber: "+4930123456"}}
-	if c, _ := ResolveContext(fc, HeaderGetter(h), nil); c.CallID != "from_body" {
-		t.Fatalf("ResolveContext used headers: %+v", c)
+}
+
+func TestSignatureID(t *testing.T) {
+	body := []byte(`{}`)
+	sig := Sign(body, "key_x", sampleTS)
+	id, ok := SignatureID(sig)
+	if !ok || !strings.HasPrefix(id, "1772460312345.") || len(id) != len("1772460312345.")+64 {
+		t.Fatalf("SignatureID(%q) = %q %v", sig, id, ok)
 	}
-	if c, _ := ResolveContext(FunctionCall{ArgsOnly: true}, HeaderGetter(h), nil); c.CallID != "call_1" {
-		t.Fatalf("ResolveContext ignored headers: %+v", c)
+	// Every spelling Verify accepts as this signature has the same id.
+	v := Verifier{APIKey: "key_x", Clock: booking.FixedClock(time.UnixMilli(sampleTS))}
+	for _, alt := range []string{" " + sig + " ", "V=" + sig[2:], "v=000" + sig[2:], strings.ToUpper(sig[:len(sig)-64]) + strings.ToUpper(sig[len(sig)-64:])} {
+		if err := v.Verify(body, strings.TrimSpace(alt)); err != nil {
+			t.Fatalf("%q does not verify: %v", alt, err)
+		}
+		if got, ok := SignatureID(alt); !ok || got != id {
+			t.Errorf("SignatureID(%q) = %q, want %q", alt, got, id)
+		}
+	}
+	if id2, _ := SignatureID(Sign(body, "key_x", sampleTS+1)); id2 == id {
+		t.Error("another timestamp, same id")
+	}
+	if _, ok := SignatureID("v=1,d=zz"); ok {
+		t.Error("malformed header got an id")
 	}
 }
 

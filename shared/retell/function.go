@@ -2,6 +2,7 @@ package retell
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"regexp"
 	"strconv"
@@ -18,8 +19,8 @@ import (
 // argument object alone. ParseFunctionCall accepts both: a body is an
 // envelope when it has a top-level "call" or "args" key (none of our tool
 // parameters is named so), otherwise the whole body is the arguments and
-// Call is nil; the call context must then come from headers or query
-// parameters, see ContextFromHeaders.
+// Call is nil; headers or query parameters may then only name the call
+// (CallRefFrom), whose caller the gateway takes from its own record.
 type FunctionCall struct {
 	Name     string          // function name, version suffix (_v17) stripped; "" if not sent
 	RawName  string          // the name as sent
@@ -140,39 +141,41 @@ type CallContext struct {
 // Anonymous reports whether the caller suppressed the number.
 func (c CallContext) Anonymous() bool { return IsAnonymousNumber(c.FromNumber) }
 
-// Headers and query parameters that carry the call context of an args-only
-// function call.
+// Headers that name the call of an args-only function call. They are not
+// covered by X-Retell-Signature, so they may only *point at* a call: who is
+// calling is never read from a header or query parameter, only from the
+// signed envelope or from our own record of the call (written from Retell's
+// signed call webhooks).
 const (
-	HeaderCallID         = "X-Retell-Call-Id"
-	HeaderFromNumber     = "X-Retell-From-Number"
-	HeaderToNumber       = "X-Retell-To-Number"
-	HeaderAgentID        = "X-Retell-Agent-Id"
-	HeaderStartTimestamp = "X-Retell-Start-Timestamp"
+	HeaderCallID   = "X-Retell-Call-Id"
+	HeaderToNumber = "X-Retell-To-Number"
 )
 
-// ContextFromHeaders reads the call context of an args-only function call.
+// CallRef is what an args-only function call may say about its call: which
+// call (to look up our record of it) and which number was dialled (to find
+// the tenant whose records to look in). Neither identifies the caller.
+type CallRef struct {
+	CallID   string
+	ToNumber string // E.164
+}
+
+// CallRefFrom reads the call reference of an args-only function call.
 //
 // With "Payload: args only" Retell sends no call object, so the operator
-// configures the tool to send the context in its `headers` (or
+// configures the tool to name the call in its `headers` (or
 // `query_params`) using Retell's system dynamic variables:
 //
 //	headers:      X-Retell-Call-Id: {{call_id}}
-//	              X-Retell-From-Number: {{user_number}}
 //	              X-Retell-To-Number: {{agent_number}}
-//	query_params: call_id={{call_id}}&from_number={{user_number}}&to_number={{agent_number}}
+//	query_params: call_id={{call_id}}&to_number={{agent_number}}
 //
-// (X-Retell-Agent-Id / agent_id and X-Retell-Start-Timestamp /
-// start_timestamp are optional.) Headers win over query parameters; get
-// must look header names up case-insensitively and may be nil. A value
-// that still contains "{{" was not substituted by Retell and counts as
-// absent. The call id and the dialled number are required.
-//
-// Security: X-Retell-Signature covers only the body, not headers or query
-// parameters, so this context is weaker than the call object of the
-// default envelope. Prefer the envelope; use args-only only when a tool
-// must, and never fall back to "the most recent call".
-func ContextFromHeaders(get func(string) string, query map[string]string) (CallContext, error) {
-	const op = "retell.ContextFromHeaders"
+// Headers win over query parameters; get must look header names up
+// case-insensitively and may be nil. A value that still contains "{{" was
+// not substituted by Retell and counts as absent. Anything else a header
+// or parameter says about the call (a caller's number, a start time) is
+// ignored: the caller comes from the signed call webhooks only.
+func CallRefFrom(get func(string) string, query map[string]string) (CallRef, error) {
+	const op = "retell.CallRefFrom"
 	read := func(header, param string) string {
 		v := ""
 		if get != nil {
@@ -191,43 +194,30 @@ func ContextFromHeaders(get func(string) string, query map[string]string) (CallC
 		}
 		return v
 	}
-	c := CallContext{
-		CallID:     read(HeaderCallID, "call_id"),
-		FromNumber: read(HeaderFromNumber, "from_number"),
-		ToNumber:   read(HeaderToNumber, "to_number"),
-		AgentID:    read(HeaderAgentID, "agent_id"),
-	}
-	if ts := read(HeaderStartTimestamp, "start_timestamp"); ts != "" {
-		n, err := strconv.ParseInt(ts, 10, 64)
-		if err != nil || n < minTimestampMS || n > maxSafeInteger {
-			return CallContext{}, invalid(op, "start timestamp is not Unix milliseconds")
-		}
-		c.StartTimestamp = n
-	}
+	c := CallRef{CallID: read(HeaderCallID, "call_id"), ToNumber: read(HeaderToNumber, "to_number")}
 	switch {
 	case c.CallID == "":
-		return CallContext{}, invalid(op, "call context missing: no call object and no %s header or call_id parameter", HeaderCallID)
+		return CallRef{}, invalid(op, "call context missing: no call object and no %s header or call_id parameter", HeaderCallID)
 	case !isID(c.CallID):
-		return CallContext{}, invalid(op, "call id is not a valid id")
+		return CallRef{}, invalid(op, "call id is not a valid id")
 	case c.ToNumber == "":
-		return CallContext{}, invalid(op, "call context missing: no %s header or to_number parameter", HeaderToNumber)
+		return CallRef{}, invalid(op, "call context missing: no %s header or to_number parameter", HeaderToNumber)
 	case !IsE164(c.ToNumber):
-		return CallContext{}, invalid(op, "to number is not E.164")
-	case !IsE164(c.FromNumber) && !IsAnonymousNumber(c.FromNumber):
-		return CallContext{}, invalid(op, "from number is not E.164")
-	case c.AgentID != "" && !isID(c.AgentID):
-		return CallContext{}, invalid(op, "agent id is not a valid id")
+		return CallRef{}, invalid(op, "to number is not E.164")
 	}
 	return c, nil
 }
 
-// ResolveContext returns the call context of fc: from its call object when
-// it has one, else from headers and query (ContextFromHeaders).
-func ResolveContext(fc FunctionCall, get func(string) string, query map[string]string) (CallContext, error) {
-	if fc.Call != nil {
-		return fc.Call.Context(), nil
+// SignatureID names one signature in a canonical form ("<ts>.<hex digest>",
+// lower case, no leading zeros), so every spelling Verify accepts as the
+// same signature (case, leading zeros) gets the same name. ok is false for
+// a header Verify would reject as malformed.
+func SignatureID(header string) (id string, ok bool) {
+	ts, digest, ok := parseHeader(strings.TrimSpace(header))
+	if !ok {
+		return "", false
 	}
-	return ContextFromHeaders(get, query)
+	return strconv.FormatInt(ts, 10) + "." + hex.EncodeToString(digest[:]), true
 }
 
 // HeaderGetter adapts an API Gateway header map to a case-insensitive get.

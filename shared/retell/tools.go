@@ -141,7 +141,7 @@ func ToolName(function string) string { return strings.ReplaceAll(function, "-",
 // Tools returns the custom-tool definitions of the in-call functions, with
 // URLs under apiBaseURL (e.g. https://api.example.com/prod) and texts in
 // locale ("de" default, "en"). They use Retell's default envelope
-// {name, call, args}, so no headers are needed (see ContextFromHeaders for
+// {name, call, args}, so no headers are needed (see CallRefFrom for
 // args-only tools).
 func Tools(apiBaseURL, locale string) []CustomTool {
 	tx, ok := localeTexts[locale]

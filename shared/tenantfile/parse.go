@@ -26,10 +26,10 @@ import (
 // MaxFileSize bounds what Parse reads; real tenant files are a few KB.
 const MaxFileSize = 1 << 20
 
-// FlagNames are the feature flags a tenant file may override (issue 2,
-// item 10b). Whether an override is allowed in a stage (signature
-// enforcement may be off only in dev) is decided where flags are resolved,
-// not here.
+// FlagNames are the feature flags a tenant file may set: the stage's
+// flags it may override, and FlagRetellArgsOnly, which exists per tenant
+// only. Whether an override is allowed in a stage (signature enforcement
+// may be off only in dev) is decided where flags are resolved, not here.
 var FlagNames = []string{
 	"signature_enforcement",
 	"availability_prefetch",
@@ -37,7 +37,14 @@ var FlagNames = []string{
 	"composite_services",
 	"detailed_logging",
 	"metrics",
+	FlagRetellArgsOnly,
 }
+
+// FlagRetellArgsOnly lets the tenant's Retell tools use "Payload: args
+// only" (no call object in the body). Off by default: such a body then
+// gets 400. When on, the request names its call in a header and the caller
+// is taken from our record of that call (see the README).
+const FlagRetellArgsOnly = "retell_args_only"
 
 // Limits of the values a file may contain.
 const (
