@@ -112,8 +112,8 @@ func dependencyFailure() incall.Answer {
 }
 
 // argsOnlyHelp is how to fix a tool that sends no call object.
-const argsOnlyHelp = "the body has no call object: set the tool's payload to Retell's default ({name, call, args}); " +
-	"args only needs features." + tenantfile.FlagRetellArgsOnly + ": true in the tenant file and the headers " +
+const argsOnlyHelp = "keep Retell's default payload ({name, call, args}) for this tool (switch \"Payload: args only\" off), " +
+	"or set features." + tenantfile.FlagRetellArgsOnly + ": true in the tenant file and send the headers " +
 	retell.HeaderCallID + ": {{call_id}} and " + retell.HeaderToNumber + ": {{agent_number}}"
 
 // argsOnlyCall finds the call of a body without Retell's call object.
@@ -130,7 +130,7 @@ func argsOnlyCall(ctx context.Context, d *Deps, r *apigw.Request) (incall.Call, 
 	const op = "incall.argsOnly"
 	ref, err := retell.CallRefFrom(r.Header, r.Query)
 	if err != nil {
-		return incall.Call{}, nil, booking.Errorf(booking.KindInvalid, op, "%s (%s)", argsOnlyHelp, booking.MessageOf(err))
+		return incall.Call{}, nil, booking.Errorf(booking.KindInvalid, op, "the body has no call object (%s): %s", booking.MessageOf(err), argsOnlyHelp)
 	}
 	refuse := func(tenantID, locale, why string) (incall.Call, *incall.Answer, error) {
 		d.Logger.WarnContext(ctx, "args-only function call not tied to a live call; nothing done",
@@ -150,7 +150,7 @@ func argsOnlyCall(ctx context.Context, d *Deps, r *apigw.Request) (incall.Call, 
 		return incall.Call{}, &a, nil
 	}
 	if !tenant.Flags[tenantfile.FlagRetellArgsOnly] {
-		return incall.Call{}, nil, booking.Errorf(booking.KindInvalid, op, "args-only function calls are off for this tenant; %s", argsOnlyHelp)
+		return incall.Call{}, nil, booking.Errorf(booking.KindInvalid, op, "the body has no call object, and args-only function calls are off for this tenant: %s", argsOnlyHelp)
 	}
 	sigID := ""
 	if d.Flags.SignatureEnforcement {

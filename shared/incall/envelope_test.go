@@ -78,23 +78,6 @@ func TestSignature(t *testing.T) {
 	}
 }
 
-func TestArgsOnlyBodyWithHeaders(t *testing.T) {
-	t.Parallel()
-	s := newSys(t, apptest.Options{})
-	body := []byte(`{"service":"Herrenhaarschnitt","datum":"2027-03-02","uhrzeit":14,"customer_name":"Erika Mustermann"}`)
-	ev := events.APIGatewayProxyRequest{HTTPMethod: http.MethodPost, Path: "/functions/book-appointment", Resource: "/functions/book-appointment",
-		Headers: map[string]string{retell.SignatureHeader: s.e.Sign(body), "x-retell-call-id": "call_argsonly",
-			"X-Retell-From-Number": caller, "X-Retell-To-Number": apptest.DemoNumber},
-		Body: string(body)}
-	resp, err := s.handlers["book-appointment"](context.Background(), ev)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("%v %d %s", err, resp.StatusCode, resp.Body)
-	}
-	if a := s.decode(resp.Body); !a.OK || a.Appointment.Start != "2027-03-02T14:00:00+01:00" {
-		t.Fatalf("got %+v", a)
-	}
-}
-
 func TestUnknownDialledNumber(t *testing.T) {
 	t.Parallel()
 	s := newSys(t, apptest.Options{})
