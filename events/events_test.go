@@ -154,9 +154,15 @@ func TestFixturesContent(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			ctx, err := retell.ResolveContext(fc, retell.HeaderGetter(req.Headers), req.QueryStringParameters)
-			if err != nil || ctx.CallID != "call_fixture_0001" || ctx.ToNumber != branchNumber {
-				t.Errorf("%s: context %+v %v", name, ctx, err)
+			// The envelope carries the call; an args-only body names it in headers.
+			ref := retell.CallRef{}
+			if fc.Call != nil {
+				ref = retell.CallRef{CallID: fc.Call.CallID, ToNumber: fc.Call.ToNumber}
+			} else if ref, err = retell.CallRefFrom(retell.HeaderGetter(req.Headers), req.QueryStringParameters); err != nil {
+				t.Errorf("%s: %v", name, err)
+			}
+			if ref.CallID != "call_fixture_0001" || ref.ToNumber != branchNumber {
+				t.Errorf("%s: call %+v", name, ref)
 			}
 		case "/health":
 			if req.HTTPMethod != "GET" || req.Body != "" {

@@ -87,7 +87,7 @@ var fixtureSpecs = []fixtureSpec{
 	{"function_args_only", func(t *testing.T) any {
 		body := mustJSON(t, map[string]string{"category": "Herren"})
 		return signedProxy("POST", "/functions/list-services", map[string]string{
-			"X-Retell-Call-Id": "call_fixture_0001", "X-Retell-From-Number": callerNumber, "X-Retell-To-Number": branchNumber,
+			"X-Retell-Call-Id": "call_fixture_0001", "X-Retell-To-Number": branchNumber,
 		}, body, false)
 	}},
 	{"health_get", func(t *testing.T) any {
