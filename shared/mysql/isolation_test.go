@@ -84,7 +84,7 @@ func TestTenantIsolation(t *testing.T) {
 	_, err = s.UpsertCall(ctx, stB)
 	wantKind(t, err, booking.KindConflict, "B UpsertCall on A's call id")
 
-	use("GetAppointment", "AppointmentByCalcomUID", "AppointmentByIdempotencyKey", "UpcomingAppointments",
+	use("GetAppointment", "AppointmentByCalcomUID", "AppointmentByIdempotencyKey", "UpcomingAppointments", "AppointmentsBetween", "CountUpcomingAppointments",
 		"CountCancellationsSince", "UpdateAppointment", "UpdateAppointmentWithChanges", "RecordChange", "CreateAppointment")
 	_, err = s.GetAppointment(ctx, B, appt.ID)
 	wantKind(t, err, booking.KindNotFound, "B GetAppointment")
@@ -96,6 +96,12 @@ func TestTenantIsolation(t *testing.T) {
 	wantKind(t, err, booking.KindNotFound, "B AppointmentByIdempotencyKey")
 	if up, err := s.UpcomingAppointments(ctx, B, ca.ID, t0, 10); err != nil || len(up) != 0 {
 		t.Fatalf("B UpcomingAppointments with A's customer id: %+v %v", up, err)
+	}
+	if got, err := s.AppointmentsBetween(ctx, B, ca.ID, t0, t0.Add(30*24*time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("B AppointmentsBetween with A's customer id: %+v %v", got, err)
+	}
+	if n, err := s.CountUpcomingAppointments(ctx, B, ca.ID, t0); err != nil || n != 0 {
+		t.Fatalf("B CountUpcomingAppointments with A's customer id = %d %v", n, err)
 	}
 	if n, err := s.CountCancellationsSince(ctx, B, ca.ID, t0.Add(-time.Hour)); err != nil || n != 0 {
 		t.Fatalf("B CountCancellationsSince = %d %v", n, err)
@@ -248,6 +254,15 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	s.ReceiptSeen(ctx, "calcom", "none")
 	s.ReceiptKeysWithPrefix(ctx, "calcom", "none")
+	// Signature claims are global on purpose (the Retell key signs for every
+	// tenant): a signature A used cannot act for B's calls.
+	use("ClaimSignature")
+	if ok, err := s.ClaimSignature(ctx, A, "1.ab", "call_a"); err != nil || !ok {
+		t.Fatalf("A ClaimSignature: %v %v", ok, err)
+	}
+	if ok, _ := s.ClaimSignature(ctx, B, "1.ab", "call_b"); ok {
+		t.Fatal("B reused A's signature")
+	}
 
 	use("Ping", "DB")
 	if s.DB() == nil || s.Ping(ctx) != nil {
