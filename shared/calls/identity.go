@@ -41,7 +41,10 @@ type Identity struct {
 	Calls CallLookup
 	// Signatures binds each signed body to the first call it is used for,
 	// so a captured body cannot be replayed under another call id. nil
-	// only when signatures are not checked at all (dev).
+	// only when signatures are not checked at all (dev). Two calls whose
+	// tools send byte-identical bodies signed in the same millisecond share
+	// one signature; the second is answered "please call again", which is
+	// rare and honest.
 	Signatures SignatureClaimer
 	Clock      booking.Clock
 }
