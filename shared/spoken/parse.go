@@ -35,6 +35,11 @@ type fieldResult struct {
 	parts   []daypart
 	ranges  []rangeExpr
 	empty   bool // nothing but fillers
+	noSuch  *Date
+	// unsure: a "nächsten <Wochentag>" that lies in the current week
+	// (said on a Friday, "nächsten Samstag"): callers split between
+	// tomorrow and a week later.
+	unsure bool
 }
 
 type parser struct {
@@ -44,9 +49,10 @@ type parser struct {
 	today     Date
 	loc       *time.Location
 	out       fieldResult
-	bad       bool // a date-ish construct was invalid (31.2.)
-	badTime   bool // a time-ish construct was invalid (25:00)
-	inRange   bool // reading range bounds: "from 9 to 11" is not 10:51
+	bad       bool  // a date-ish construct was invalid (31.2.)
+	noSuch    *Date // a day and month the resolved year does not have (29.2.2027)
+	badTime   bool  // a time-ish construct was invalid (25:00)
+	inRange   bool  // reading range bounds: "from 9 to 11" is not 10:51
 }
 
 // spokenHour tells whether an hour written with digits is said the 12-hour
@@ -65,7 +71,7 @@ func parseField(text string, timeField bool, v *vocab, today Date, loc *time.Loc
 	for i := 0; i < len(p.toks); {
 		n := p.step(i)
 		if p.bad || p.badTime || n == 0 {
-			return fieldResult{}, false
+			return fieldResult{noSuch: p.noSuch}, false
 		}
 		if n > 0 {
 			meaningful = true
@@ -234,7 +240,80 @@ func (p *parser) matchDate(i int) int {
 	if n := p.matchOffset(i); n > 0 {
 		return n
 	}
+	if n := p.matchHoliday(i); n > 0 {
+		return n
+	}
+	if n := p.matchNextMonth(i); n > 0 {
+		return n
+	}
 	return p.matchCalendar(i)
+}
+
+// holidays are the days callers name without a date. Only days with one
+// meaning: "Weihnachten" (24th, 25th or 26th?) stays unclear.
+var holidays = map[string][][]string{
+	"de": {{"silvester"}, {"heiligabend"}, {"heiligen", "abend"}, {"heilig", "abend"}, {"neujahr"}, {"neujahrstag"}},
+	"en": {{"new", "years", "eve"}, {"christmas", "eve"}, {"new", "years", "day"}},
+}
+
+var holidayDates = map[string][2]int{"silvester": {12, 31}, "heiligabend": {12, 24}, "heiligen": {12, 24}, "heilig": {12, 24},
+	"neujahr": {1, 1}, "neujahrstag": {1, 1}, "new years eve": {12, 31}, "christmas": {12, 24}, "new years day": {1, 1}}
+
+// matchHoliday reads "Silvester", "Heiligabend", "christmas eve": the next
+// such day from today on.
+func (p *parser) matchHoliday(i int) int {
+	for _, words := range holidays[p.v.lang] {
+		ok := true
+		for k, w := range words {
+			ok = ok && p.word(i+k) == w
+		}
+		if !ok {
+			continue
+		}
+		key := words[0]
+		if len(words) == 3 {
+			key = words[0] + " " + words[1] + " " + words[2]
+		}
+		md := holidayDates[key]
+		p.addCalendar(md[1], time.Month(md[0]), -1)
+		return len(words)
+	}
+	return 0
+}
+
+var monthWords = map[string]bool{"monat": true, "monats": true, "month": true}
+
+// nextMonthDay is day of the month after today's (31st of a 30-day month:
+// no such day, asked about).
+func (p *parser) nextMonthDay(day int) {
+	first := Date{p.today.Year, p.today.Month, 1}.utc().AddDate(0, 1, 0)
+	d := Date{first.Year(), first.Month(), day}
+	if !d.Valid() {
+		if day >= 1 && day <= 31 {
+			p.noSuch = &d
+		}
+		p.bad = true
+		return
+	}
+	p.addDate(d, true)
+}
+
+// matchNextMonth reads "nächsten Monat am Fünften", "next month on the 5th".
+// The day-first order ("am Fünften nächsten Monats") is read by matchCalendar.
+func (p *parser) matchNextMonth(i int) int {
+	if !p.v.next[p.word(i)] || !monthWords[p.word(i+1)] {
+		return 0
+	}
+	j := i + 2
+	for k := 0; k < 2 && (p.word(j) == "am" || p.word(j) == "den" || p.word(j) == "on" || p.word(j) == "the"); k++ {
+		j++
+	}
+	day, used := p.ordinalAt(j)
+	if used == 0 {
+		return 0
+	}
+	p.nextMonthDay(day)
+	return j + used - i
 }
 
 // weekOffset reads "nächste Woche", "diese Woche", "übernächste Woche",
@@ -317,7 +396,11 @@ func (p *parser) matchWeekday(i int) int {
 			delta = 7
 		}
 	}
-	p.addWeekdayDate(p.today.AddDays(delta), wd)
+	d := p.today.AddDays(delta)
+	if mod == "next" && d.mondayOf() == p.today.mondayOf() {
+		p.out.unsure = true
+	}
+	p.addWeekdayDate(d, wd)
 	return used
 }
 
@@ -397,6 +480,11 @@ func (p *parser) matchCalendar(i int) int {
 			p.addCalendar(day, time.Month(p.toks[j].n), y)
 			return j + 1 + yu - i
 		}
+		// "am Fünften nächsten Monats", "the fifth of next month".
+		if p.v.next[p.word(j)] && monthWords[p.word(j+1)] {
+			p.nextMonthDay(day)
+			return j + 2 - i
+		}
 		// "am 15." / "the 15th": a day of a month.
 		p.addDayOfMonth(day)
 		return used
@@ -440,18 +528,21 @@ func (p *parser) addCalendar(day int, m time.Month, year int) {
 		p.addDate(d, true)
 		return
 	}
-	// Try this year, then the following ones (29. Februar needs a leap year).
-	for y := p.today.Year; y <= p.today.Year+8; y++ {
-		d := Date{y, m, day}
-		if d.Valid() && !d.Before(p.today) {
-			p.addDate(d, true)
-			return
-		}
-		if m < time.January || m > time.December || day < 1 || day > 31 || (m != time.February && !d.Valid()) {
-			break
-		}
+	// This year's, or next year's when it is past. A day that year does not
+	// have (29. Februar outside a leap year) is asked about, never moved to
+	// a leap year years ahead where the caller could not notice.
+	d := Date{p.today.Year, m, day}
+	if (Date{p.today.Year, m, min(day, 28)}).Before(p.today) && !(d.Valid() && !d.Before(p.today)) {
+		d.Year++
 	}
-	p.bad = true
+	if !d.Valid() {
+		if m >= time.January && m <= time.December && day >= 1 && day <= 31 {
+			p.noSuch = &d
+		}
+		p.bad = true
+		return
+	}
+	p.addDate(d, true)
 }
 
 // addDayOfMonth: "am 15." is this month's 15th, or the next month's when

@@ -11,6 +11,10 @@ type Request struct {
 	HasTime      bool
 	Hour, Minute int
 	Preference   *Window
+	// Unsure: the words fit this date but callers split on them ("nächsten
+	// Samstag" said on a Friday: tomorrow or in eight days?). The agent
+	// confirms the date before acting on it.
+	Unsure bool
 }
 
 // Start is the instant the request denotes in loc: the wall time on Date,
@@ -42,10 +46,16 @@ func Resolve(dateText, timeText string, ref time.Time, loc *time.Location, local
 	primary, secondary := vocabFor(locale)
 	df, ok := parseEither(dateText, false, primary, secondary, today, loc)
 	if !ok {
+		if df.noSuch != nil {
+			return Request{}, noSuchDate(*df.noSuch)
+		}
 		return Request{}, unclearDate()
 	}
 	tf, ok := parseEither(timeText, true, primary, secondary, today, loc)
 	if !ok {
+		if tf.noSuch != nil {
+			return Request{}, noSuchDate(*tf.noSuch)
+		}
 		return Request{}, unclearTime()
 	}
 	all := fieldResult{
@@ -68,7 +78,7 @@ func Resolve(dateText, timeText string, ref time.Time, loc *time.Location, local
 	if !ok {
 		return Request{}, unclearDate()
 	}
-	req := Request{Date: d}
+	req := Request{Date: d, Unsure: df.unsure || tf.unsure}
 	if len(all.times) == 0 && len(all.parts) == 0 && len(all.ranges) == 0 {
 		if !tf.empty {
 			// Something was said about the time but none of it was a time.
@@ -95,10 +105,15 @@ func Resolve(dateText, timeText string, ref time.Time, loc *time.Location, local
 // parseEither reads a field with the locale's vocabulary, then with the
 // other language's. A blank field is an empty result.
 func parseEither(text string, timeField bool, primary, secondary *vocab, today Date, loc *time.Location) (fieldResult, bool) {
-	if r, ok := parseField(text, timeField, primary, today, loc); ok {
+	r, ok := parseField(text, timeField, primary, today, loc)
+	if ok {
 		return r, true
 	}
-	return parseField(text, timeField, secondary, today, loc)
+	r2, ok := parseField(text, timeField, secondary, today, loc)
+	if !ok && r2.noSuch == nil {
+		r2.noSuch = r.noSuch
+	}
+	return r2, ok
 }
 
 func combineDates(all fieldResult, today Date) (Date, bool) {

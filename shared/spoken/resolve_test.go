@@ -150,7 +150,27 @@ var resolveCases = []resolveCase{
 	{ref: mon13, date: "15.03.27", want: "2027-03-15"},
 	{ref: mon13, date: "1.10.2025", want: "2025-10-01"}, // explicit year kept
 	{ref: mon13, date: "31.04.", want: ReasonUnclearDate},
-	{ref: mon13, date: "29.2.", want: "2028-02-29"},
+	// 29.2. said in October 2025: next February (2026) has no 29th. Asked
+	// about, never moved to 2028 where the caller could not notice.
+	{ref: mon13, date: "29.2.", want: ReasonUnclearDate},
+	{ref: at(2027, 10, 4), date: "29.2.", want: "2028-02-29"},
+	{ref: at(2027, 2, 10), date: "am 29. Februar", want: ReasonUnclearDate},
+	// Days without a date in the calendar: the clear ones resolve.
+	{ref: mon13, date: "an Silvester", want: "2025-12-31"},
+	{ref: mon13, date: "Heiligabend", want: "2025-12-24"},
+	{ref: mon13, date: "am heiligen Abend", want: "2025-12-24"},
+	{ref: at(2026, 1, 2), date: "Silvester", want: "2026-12-31"},
+	{ref: mon13, date: "Weihnachten", want: ReasonUnclearDate},
+	{ref: mon13, locale: "en", date: "on christmas eve", want: "2025-12-24"},
+	{ref: mon13, locale: "en", date: "new year's eve", want: "2025-12-31"},
+	{ref: mon13, date: "nächsten Monat am Fünften", want: "2025-11-05"},
+	{ref: mon13, date: "am Fünften nächsten Monats", want: "2025-11-05"},
+	{ref: mon13, date: "kommenden Monat am 5.", want: "2025-11-05"},
+	{ref: mon13, locale: "en", date: "next month on the fifth", want: "2025-11-05"},
+	{ref: mon13, locale: "en", date: "the 5th of next month", want: "2025-11-05"},
+	{ref: at(2025, 12, 20), date: "nächsten Monat am Fünften", want: "2026-01-05"},
+	{ref: at(2025, 10, 13), date: "nächsten Monat am 31.", want: ReasonUnclearDate},
+	{ref: mon13, date: "nächsten Monat", want: ReasonUnclearDate},
 	{ref: mon13, date: "29.02.2027", want: ReasonUnclearDate},
 	{ref: mon13, date: "32.1.", want: ReasonUnclearDate},
 	{ref: mon13, date: "15.13.", want: ReasonUnclearDate},
@@ -419,6 +439,55 @@ func TestResolve(t *testing.T) {
 				t.Errorf("Resolve(%q, %q) = %s, want %s", c.date, c.time, got, c.want)
 			}
 		})
+	}
+}
+
+// A day the calendar lacks says which day it is, so the agent can ask.
+func TestNoSuchDate(t *testing.T) {
+	for _, c := range []struct {
+		ref  time.Time
+		date string
+		want Date
+	}{
+		{mon13, "29.2.", Date{2026, 2, 29}},
+		{at(2027, 2, 10), "29. Februar", Date{2027, 2, 29}},
+		{mon13, "31. April", Date{2026, 4, 31}},
+		{mon13, "nächsten Monat am 31.", Date{2025, 11, 31}},
+	} {
+		_, err := Resolve(c.date, "", c.ref, berlin, "de")
+		d, ok := NoSuchDate(err)
+		if Reason(err) != ReasonUnclearDate || !ok || d != c.want {
+			t.Errorf("%q: got %v %+v %v, want %+v", c.date, err, d, ok, c.want)
+		}
+	}
+	if _, ok := NoSuchDate(unclearDate()); ok {
+		t.Error("a plain unclear_date is not a missing day")
+	}
+}
+
+// "nächsten <Wochentag>" within the current week is resolved but marked
+// unsure: said on a Friday, "nächsten Samstag" is tomorrow to some callers
+// and next week's to others.
+func TestUnsureWeekday(t *testing.T) {
+	for _, c := range []struct {
+		ref    time.Time
+		date   string
+		want   string
+		unsure bool
+	}{
+		{fri17, "nächsten Samstag", "2025-10-18", true},
+		{fri17, "kommenden Sonntag", "2025-10-19", true},
+		{fri17, "Samstag", "2025-10-18", false},
+		{fri17, "am Samstag", "2025-10-18", false},
+		{fri17, "nächsten Montag", "2025-10-20", false},
+		{fri17, "Samstag nächste Woche", "2025-10-25", false},
+		{fri17, "next saturday", "2025-10-18", true},
+		{mon13, "nächsten Mittwoch", "2025-10-15", true},
+	} {
+		r, err := Resolve(c.date, "", c.ref, berlin, "de")
+		if err != nil || r.Date.String() != c.want || r.Unsure != c.unsure {
+			t.Errorf("%q: got %+v %v, want %s unsure=%v", c.date, r, err, c.want, c.unsure)
+		}
 	}
 }
 

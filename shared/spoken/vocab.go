@@ -165,7 +165,7 @@ func buildGerman() *vocab {
 		"aehm", "ehm", "hm", "hmm", "halt", "eventuell", "evtl", "wenn", "moeglich", "es", "geht", "ich", "haette",
 		"wuerde", "moechte", "lieber", "dann", "termin", "einen", "uhrzeit", "datum", "tag", "auf", "fuer", "wie",
 		"waere", "mit", "passt", "passen", "mir", "sagen", "wir", "mal", "doch", "denn", "nur", "genau", "bei",
-		"rum", "herum", "irgendwann", "kann", "koennte", "zeit", "oder", "so", "schon", "gut")
+		"rum", "herum", "irgendwann", "kann", "koennte", "zeit", "oder", "so", "schon", "gut", "an")
 	// "irgendwann" and "oder" are deliberately NOT fillers: they signal vagueness.
 	delete(v.fillers, "irgendwann")
 	delete(v.fillers, "oder")
