@@ -22,6 +22,11 @@ type target struct {
 func (s *Scheduler) resolveTarget(sc *scope, serviceName, date, clock, preference string) (*target, *Answer) {
 	sv, ok := findService(sc.services, serviceName)
 	if !ok {
+		// "Haarschnitt" fits Damen- and Herrenhaarschnitt: ask which one.
+		if cands := serviceCandidates(sc.services, serviceName); len(cands) > 1 {
+			a := fail(ReasonUnknownService, say(sc.locale, msgWhichOf, capitalize(whichOf(sc.locale, cands))))
+			return nil, &a
+		}
 		id := msgUnknownService
 		if serviceName == "" {
 			id = msgWhichService
@@ -39,7 +44,24 @@ func (s *Scheduler) resolveTarget(sc *scope, serviceName, date, clock, preferenc
 			a := fail(ReasonUnclearTime, say(sc.locale, msgUnclearTime))
 			return nil, &a
 		}
+		if d, ok := spoken.NoSuchDate(err); ok {
+			a := fail(ReasonUnclearDate, sc.voice().noSuchDay(d))
+			return nil, &a
+		}
 		a := fail(ReasonUnclearDate, say(sc.locale, msgUnclearDate))
+		return nil, &a
+	}
+	if req.Unsure {
+		// "nächsten Samstag" said on a Friday: confirm the date rather
+		// than decide silently between tomorrow and next week.
+		day := req.Date.In(sc.loc)
+		v := sc.voice()
+		words := v.day(day)
+		if rel := spoken.Relative(day, sc.loc, sc.locale, sc.now); rel != "" {
+			words = rel + ", " + words
+		}
+		a := fail(ReasonUnclearDate, say(sc.locale, msgConfirmDate, words))
+		a.Requested = req.Date.String()
 		return nil, &a
 	}
 	t := &target{service: sv, req: req, window: req.Preference}
@@ -121,7 +143,7 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 		}
 		for _, f := range day {
 			if f.Equal(t.start) { // exactly a slot start: no "close enough"
-				when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+				when := sc.voice().when(t.start)
 				return Answer{OK: true, Available: boolPtr(true), Requested: t.start.In(sc.loc).Format(time.RFC3339),
 					Message: say(sc.locale, msgAvailable, capitalize(when))}, nil
 			}
@@ -141,31 +163,77 @@ func (s *Scheduler) availability(ctx context.Context, sc *scope, t *target) (Ans
 
 // notAvailable answers why the requested start cannot be booked and offers
 // up to three alternatives from free (the requested start never among them).
+// An answer that would run past maxWords offers fewer: the lowest-ranked
+// alternative goes first.
 func (s *Scheduler) notAvailable(sc *scope, t *target, reason string, free []time.Time, now time.Time) Answer {
-	when := capitalize(spoken.SpokenDateTime(t.start, sc.loc, sc.locale))
 	alts := s.alternatives(sc, t, free, now)
-	a := Answer{Reason: reason, Available: boolPtr(false), Requested: t.start.In(sc.loc).Format(time.RFC3339), Alternatives: alts}
-	var why string
-	switch reason {
-	case ReasonPast:
-		why = say(sc.locale, msgPast, when)
-	case ReasonTooSoon:
-		why = say(sc.locale, msgTooSoon, when, hoursText(sc.locale, sc.branch.MinNoticeMinutes))
-	case ReasonClosed:
-		why = say(sc.locale, msgClosed, when, spoken.SpokenOpeningHours(sc.branch.OpeningHours, sc.locale))
-	default:
-		why = say(sc.locale, msgTaken, when)
+	a := Answer{Reason: reason, Available: boolPtr(false), Requested: t.start.In(sc.loc).Format(time.RFC3339)}
+	for {
+		a.Message = s.refusal(sc, t.start, reason, alts)
+		if wordCount(a.Message) <= maxWords || len(alts) <= 1 {
+			break
+		}
+		alts = alts[:len(alts)-1]
 	}
-	a.Message = why + " " + s.offer(sc, alts)
+	if len(alts) > 0 {
+		a.Alternatives = alts
+	}
 	return a
 }
 
-// offer is the sentence after a "no": the alternatives, or honestly none.
-func (s *Scheduler) offer(sc *scope, alts []Alternative) string {
-	switch {
-	case len(alts) > 0:
-		return say(sc.locale, msgOffer, spokenAlternatives(sc, alts))
-	case !s.flag(sc, "alternatives", s.Alternatives):
+// refusal is the answer to a start that cannot be booked: why, then the
+// offer. The requested day is named once: in the offer when the
+// alternatives are all on that day, else in the reason.
+func (s *Scheduler) refusal(sc *scope, start time.Time, reason string, alts []Alternative) string {
+	v := sc.voice()
+	times := make([]time.Time, 0, len(alts))
+	for _, a := range alts {
+		if t, err := time.Parse(time.RFC3339, a.Start); err == nil {
+			times = append(times, t)
+		}
+	}
+	offer, namesDay := v.offerText(start, times)
+	if offer == "" {
+		offer = s.noOffer(sc)
+	}
+	return v.why(sc, start, reason, namesDay) + " " + offer
+}
+
+// why says why start cannot be booked; timeOnly when the day is named in
+// the offer that follows.
+func (v voice) why(sc *scope, start time.Time, reason string, timeOnly bool) string {
+	when := capitalize(v.when(start))
+	clock := v.clock(start)
+	hours := spoken.SpokenDayHours(sc.branch.OpeningHours, start.In(v.loc).Weekday(), v.locale)
+	switch reason {
+	case ReasonPast:
+		if timeOnly {
+			return say(v.locale, msgPastAt, capitalize(clock))
+		}
+		return say(v.locale, msgPast, when)
+	case ReasonTooSoon:
+		if timeOnly {
+			return say(v.locale, msgTooSoonAt, clock, hoursText(v.locale, sc.branch.MinNoticeMinutes))
+		}
+		return say(v.locale, msgTooSoon, when, hoursText(v.locale, sc.branch.MinNoticeMinutes))
+	case ReasonClosed:
+		switch {
+		case hours == "":
+			return say(v.locale, msgClosedDay, v.day(start))
+		case timeOnly:
+			return say(v.locale, msgClosedAt, clock, hours)
+		}
+		return say(v.locale, msgClosed, when, hours)
+	}
+	if timeOnly {
+		return say(v.locale, msgTakenAt, clock)
+	}
+	return say(v.locale, msgTaken, when)
+}
+
+// noOffer is the sentence after a "no" without alternatives.
+func (s *Scheduler) noOffer(sc *scope) string {
+	if !s.flag(sc, "alternatives", s.Alternatives) {
 		return say(sc.locale, msgAskOther)
 	}
 	return say(sc.locale, msgNoAlternatives)
@@ -190,24 +258,17 @@ func (s *Scheduler) alternatives(sc *scope, t *target, free []time.Time, now tim
 	ranked := booking.RankAlternatives(t.start, cands, sc.loc, maxAlternative)
 	out := make([]Alternative, 0, len(ranked))
 	for _, r := range ranked {
-		out = append(out, Alternative{Start: r.In(sc.loc).Format(time.RFC3339), Spoken: spoken.SpokenDateTime(r, sc.loc, sc.locale)})
+		out = append(out, Alternative{Start: r.In(sc.loc).Format(time.RFC3339), Spoken: sc.voice().when(r)})
 	}
 	return out
-}
-
-func spokenAlternatives(sc *scope, alts []Alternative) string {
-	items := make([]string, 0, len(alts))
-	for _, a := range alts {
-		items = append(items, a.Spoken)
-	}
-	return joinOr(sc.locale, items)
 }
 
 // dayOptions answers a date without a time: up to three free times that
 // day, or on the next day that has any. A day before today is past.
 func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now time.Time) (Answer, error) {
 	day := t.req.Date.In(sc.loc)
-	dayWords := spoken.SpokenDate(day, sc.loc, sc.locale)
+	v := sc.voice()
+	dayWords := v.day(day)
 	if day.AddDate(0, 0, 1).Before(now) || day.AddDate(0, 0, 1).Equal(now) {
 		return Answer{OK: false, Reason: ReasonPast, Available: boolPtr(false),
 			Message: say(sc.locale, msgDayPast, dayWords)}, nil
@@ -245,16 +306,15 @@ func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now ti
 	a := Answer{OK: true, Available: boolPtr(true)}
 	times := make([]string, 0, len(picked))
 	for _, p := range picked {
-		a.Alternatives = append(a.Alternatives, Alternative{Start: p.In(sc.loc).Format(time.RFC3339), Spoken: spoken.SpokenDateTime(p, sc.loc, sc.locale)})
-		times = append(times, spoken.SpokenTime(p, sc.loc, sc.locale))
+		a.Alternatives = append(a.Alternatives, Alternative{Start: p.In(sc.loc).Format(time.RFC3339), Spoken: v.when(p)})
+		times = append(times, v.clock(p))
 	}
-	pickedWords := spoken.SpokenDate(picked[0], sc.loc, sc.locale)
 	if pickedDay != booking.DayString(day, sc.loc) {
 		// Say that the day asked for has nothing before offering another.
-		a.Message = say(sc.locale, msgDayOtherOptions, dayWords, pickedWords, joinOr(sc.locale, times))
+		a.Message = say(sc.locale, msgDayOtherOptions, dayWords, v.dayAfter(picked[0], day), joinOr(sc.locale, times))
 		return a, nil
 	}
-	a.Message = say(sc.locale, msgDayOptions, pickedWords, joinOr(sc.locale, times))
+	a.Message = say(sc.locale, msgDayOptions, v.day(picked[0]), joinOr(sc.locale, times))
 	return a, nil
 }
 
@@ -292,12 +352,17 @@ func (s *Scheduler) unavailable(ctx context.Context, sc *scope, err error) Answe
 }
 
 func (s *Scheduler) recordCallback(ctx context.Context, sc *scope, customerID *int64, reason string) {
+	s.recordCallbackTo(ctx, sc, customerID, sc.call.FromNumber, reason)
+}
+
+// recordCallbackTo records a callback to phone (the calling number, or one
+// the caller gave).
+func (s *Scheduler) recordCallbackTo(ctx context.Context, sc *scope, customerID *int64, phone, reason string) {
 	if s.Callbacks == nil {
 		return
 	}
 	bctx, cancel := detached(ctx)
 	defer cancel()
-	phone := sc.call.FromNumber
 	if err := s.Callbacks.RecordCallback(bctx, sc.tenant.ID, sc.branch.ID, sc.call.CallID, customerID, phone, reason); err != nil {
 		// Visible, not swallowed: an error log and a metric.
 		s.log().ErrorContext(ctx, "could not record callback request", "tenant", sc.tenant.ID, "call_id", sc.call.CallID, "reason", reason, "error_kind", string(booking.KindOf(err)))

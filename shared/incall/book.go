@@ -2,6 +2,8 @@ package incall
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/mail"
 	"strconv"
@@ -10,7 +12,6 @@ import (
 
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/phone"
-	"github.com/telefonagent/gateway/shared/spoken"
 )
 
 // CreateBookingJob is the payload of a calcom.create_booking job: finish a
@@ -99,7 +100,7 @@ func (s *Scheduler) Book(ctx context.Context, call Call, args Args) (Answer, err
 	}
 	switch state {
 	case booking.IdemComplete:
-		return s.replay(ctx, sc, stored)
+		return s.replayBooking(ctx, sc, t, stored, name, phoneE164)
 	case booking.IdemInProgress:
 		return s.waitForOther(ctx, sc, key, "book")
 	}
@@ -110,7 +111,7 @@ func (s *Scheduler) Book(ctx context.Context, call Call, args Args) (Answer, err
 	bctx, bcancel := detached(ctx)
 	defer bcancel()
 	if final {
-		body, _ := json.Marshal(a)
+		body, _ := json.Marshal(storedBooking{Answer: a, NameTag: nameTag(sc.tenant.ID, call.CallID, name)})
 		if err := s.Idempotency.Complete(bctx, sc.tenant.ID, key, body); err != nil {
 			s.log().ErrorContext(ctx, "could not store idempotent answer", "tenant", sc.tenant.ID, "call_id", call.CallID, "error_kind", string(booking.KindOf(err)))
 			s.metrics().Count("IdempotencyStoreFailures", 1)
@@ -134,6 +135,44 @@ func outcome(a Answer) string {
 		return "failed"
 	}
 	return "declined"
+}
+
+// storedBooking is the stored answer of a booking plus a short tag of the
+// name it was booked under, so that the same slot asked for again in the
+// same call under another name is not answered "gebucht".
+type storedBooking struct {
+	Answer
+	NameTag string `json:"name_tag,omitempty"`
+}
+
+// nameTag is a short keyed hash of the name (not the name: the stored
+// answer holds no personal data beyond the caller's own words).
+func nameTag(tenantID, callID, name string) string {
+	h := sha256.Sum256([]byte(tenantID + "\x00" + callID + "\x00" + fold(name)))
+	return hex.EncodeToString(h[:6])
+}
+
+// replayBooking repeats a stored booking answer, unless it was booked in
+// this call under another name: then it says whose booking exists.
+func (s *Scheduler) replayBooking(ctx context.Context, sc *scope, t *target, stored []byte, name, phoneE164 string) (Answer, error) {
+	var sb storedBooking
+	if err := json.Unmarshal(stored, &sb); err != nil || sb.NameTag == "" || sb.NameTag == nameTag(sc.tenant.ID, sc.call.CallID, name) || !sb.OK {
+		return s.replay(ctx, sc, stored)
+	}
+	s.metrics().Count("IdempotentReplay", 1)
+	when := capitalize(sc.voice().when(t.start))
+	msg := say(sc.locale, msgBookedOtherUnnamed, when, name)
+	if phoneE164 != "" {
+		// The customer record of this number carries the name of its last
+		// booking; say it only when it is the name this slot was booked under.
+		if c, err := s.Customers.FindCustomerByPhone(ctx, sc.tenant.ID, phoneE164); err == nil && c.Name != "" &&
+			nameTag(sc.tenant.ID, sc.call.CallID, c.Name) == sb.NameTag {
+			msg = say(sc.locale, msgBookedOther, when, c.Name, name)
+		}
+	}
+	a := fail(ReasonSlotTaken, msg)
+	a.Available, a.Requested = boolPtr(false), sb.Requested
+	return a, nil
 }
 
 func (s *Scheduler) noteUnavailable(ctx context.Context, sc *scope, err error) error {
@@ -258,7 +297,7 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 			// or "failed". The worker finds it by our key or creates it.
 			s.enqueue(ctx, sc, booking.JobCreateBooking, key, CreateBookingJob{AppointmentID: row.ID, Requests: reqs})
 			return Answer{OK: false, Reason: ReasonPendingConfirmation, Requested: avail.Requested,
-				Message: say(sc.locale, msgPending, spoken.SpokenDateTime(t.start, sc.loc, sc.locale))}, true
+				Message: say(sc.locale, msgPending, sc.voice().when(t.start))}, true
 		case booking.KindOf(err) == booking.KindConflict:
 			s.compensate(ctx, sc, row.ID, made)
 			s.markFailed(ctx, sc, row.ID, "slot taken in calendar")
@@ -293,11 +332,42 @@ func (s *Scheduler) book(ctx context.Context, sc *scope, t *target, key, name, p
 	s.invalidate(ctx, sc, segs, t.start)
 	_ = s.Appointments.RecordChange(fctx, booking.AppointmentChange{TenantID: sc.tenant.ID, AppointmentID: row.ID, Action: "booked",
 		Actor: "call:" + sc.call.CallID, After: map[string]any{"start": t.start.UTC(), "service": t.service.ID, "status": "confirmed"}, At: s.clock()})
-	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
-	return Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgBooked, t.service.Name, when),
+	when := sc.voice().when(t.start)
+	return Answer{OK: true, Requested: avail.Requested, Message: s.bookedText(sc, t, when),
 		Appointment: &AppointmentView{ID: confirmed.ID, Start: t.start.In(sc.loc).Format(time.RFC3339),
 			End: t.start.Add(totalDuration(t.service)).In(sc.loc).Format(time.RFC3339), Service: t.service.Name,
 			Status: string(booking.StatusConfirmed), Spoken: when}}, true
+}
+
+// bookedText confirms a booking. When the cancel or reschedule notice
+// already binds (booked 19 h ahead under a 24 h rule), it says so now, not
+// only when the caller later tries to cancel.
+func (s *Scheduler) bookedText(sc *scope, t *target, when string) string {
+	p := booking.ResolvePolicy(t.service.Policy, sc.branch.Policy, sc.tenant.Policy)
+	now := s.realNow(sc)
+	c := booking.DecideCancel(p, t.start, now, 0)
+	m := booking.DecideReschedule(p, t.start, now, 0)
+	cb, mb := c.Rule == booking.RuleNotice, m.Rule == booking.RuleNotice
+	var action string
+	hours := max(c.NoticeHours, m.NoticeHours)
+	switch {
+	case cb && mb:
+		action = byLocale(sc.locale, "Absagen oder Verschieben", "Cancelling or moving")
+	case cb:
+		action, hours = byLocale(sc.locale, "Absagen", "Cancelling"), c.NoticeHours
+	case mb:
+		action, hours = byLocale(sc.locale, "Verschieben", "Moving"), m.NoticeHours
+	default:
+		return say(sc.locale, msgBooked, t.service.Name, when)
+	}
+	return say(sc.locale, msgBookedBound, t.service.Name, when, action, hoursText(sc.locale, hours*60))
+}
+
+func byLocale(locale, de, en string) string {
+	if locale == "en" {
+		return en
+	}
+	return de
 }
 
 // takenNow answers slot_taken with fresh alternatives: someone else holds

@@ -63,13 +63,13 @@ func (s *Scheduler) serviceByID(sc *scope, id string) booking.Service {
 func (s *Scheduler) view(sc *scope, a booking.Appointment) AppointmentView {
 	sv := s.serviceByID(sc, a.ServiceID)
 	return AppointmentView{ID: a.ID, Start: a.Start.In(sc.loc).Format(time.RFC3339), End: a.End.In(sc.loc).Format(time.RFC3339),
-		Service: sv.Name, Status: string(a.Status), Spoken: spoken.SpokenDateTime(a.Start, sc.loc, sc.locale)}
+		Service: sv.Name, Status: string(a.Status), Spoken: sc.voice().when(a.Start)}
 }
 
 // describe names an appointment for speech: "Herrenhaarschnitt am
 // Dienstag, den 2. März, um vierzehn Uhr".
 func (s *Scheduler) describe(sc *scope, a booking.Appointment) string {
-	return say(sc.locale, msgAppointment, s.serviceByID(sc, a.ServiceID).Name, spoken.SpokenDateTime(a.Start, sc.loc, sc.locale))
+	return say(sc.locale, msgAppointment, s.serviceByID(sc, a.ServiceID).Name, sc.voice().when(a.Start))
 }
 
 // requestText is what a change request asks for, resolved, so the same
@@ -157,7 +157,7 @@ func (s *Scheduler) pick(ctx context.Context, sc *scope, cust *booking.Customer,
 			return &match[0], nil, nil
 		case 0:
 			words, views := describeAll(next)
-			a := fail(ReasonNotFound, say(sc.locale, msgNotFoundAt, spoken.SpokenDate(req.Date.In(sc.loc), sc.loc, sc.locale), words))
+			a := fail(ReasonNotFound, say(sc.locale, msgNotFoundAt, sc.voice().day(req.Date.In(sc.loc)), words))
 			a.Appointments = views
 			return nil, &a, nil
 		}
@@ -177,29 +177,72 @@ func (s *Scheduler) policyFor(sc *scope, ap booking.Appointment) booking.Policy 
 	return booking.ResolvePolicy(sv.Policy, sc.branch.Policy, sc.tenant.Policy)
 }
 
-func (s *Scheduler) denied(sc *scope, ap booking.Appointment, d booking.PolicyDecision, moving bool) Answer {
-	what := s.describe(sc, ap)
+// denied answers a refused cancel or move truthfully and actionably: which
+// rule, for which action, and that the team has been told (a
+// needs_attention note on the appointment and a callback request), never
+// "contact us" to a caller who is on the phone with us, and no fee for a
+// cancellation that did not happen.
+func (s *Scheduler) denied(ctx context.Context, sc *scope, ap booking.Appointment, d booking.PolicyDecision, moving bool) Answer {
+	what := "am " + sc.voice().when(ap.Start)
+	if sc.locale == "en" {
+		what = "on " + sc.voice().when(ap.Start)
+	}
 	var msg string
+	notify := true
 	switch d.Rule {
 	case booking.RuleNotice:
-		msg = say(sc.locale, msgDeniedNotice, what, hoursText(sc.locale, d.NoticeHours*60))
-		if d.FeeCents > 0 && !moving {
-			msg += " " + say(sc.locale, msgDeniedNoticeFee, euros(sc.locale, d.FeeCents))
+		id := msgDeniedNoticeCancel
+		if moving {
+			id = msgDeniedNoticeMove
 		}
+		msg = say(sc.locale, id, what, hoursText(sc.locale, d.NoticeHours*60))
 	case booking.RuleMonthlyQuota:
 		msg = say(sc.locale, msgDeniedQuota, d.Used)
 	case booking.RuleMaxReschedules:
 		msg = say(sc.locale, msgDeniedMaxReschedules, what, d.Used)
 	default:
-		msg = say(sc.locale, msgDeniedPast, what)
+		notify = false // it has begun: nothing anyone can do any more
+		id := msgDeniedPastCancel
+		if moving {
+			id = msgDeniedPastMove
+		}
+		msg = say(sc.locale, id, what)
+	}
+	if notify {
+		s.noteForStaff(ctx, sc, ap, d, moving)
+		msg += " " + say(sc.locale, msgStaffNotified)
 	}
 	a := fail(ReasonPolicyDenied, msg)
-	if d.FeeCents > 0 && d.Rule == booking.RuleNotice && !moving {
-		a.FeeCents = &d.FeeCents
-	}
 	v := s.view(sc, ap)
 	a.Appointment = &v
 	return a
+}
+
+// Notes a refused change leaves for the staff: appointments.needs_attention
+// (PII-free) and a callback request, which the operator view lists.
+const (
+	AttentionCancelRefused = "caller asked to cancel; refused by policy"
+	AttentionMoveRefused   = "caller asked to reschedule; refused by policy"
+	CallbackCancelRefused  = "cancel_refused_by_policy"
+	CallbackMoveRefused    = "reschedule_refused_by_policy"
+)
+
+func (s *Scheduler) noteForStaff(ctx context.Context, sc *scope, ap booking.Appointment, d booking.PolicyDecision, moving bool) {
+	note, cb := AttentionCancelRefused, CallbackCancelRefused
+	if moving {
+		note, cb = AttentionMoveRefused, CallbackMoveRefused
+	}
+	note += " (" + d.Rule + ")"
+	bctx, cancel := detached(ctx)
+	defer cancel()
+	if _, err := s.Appointments.UpdateAppointment(bctx, sc.tenant.ID, ap.ID, func(a *booking.Appointment) (*booking.Appointment, error) {
+		a.NeedsAttention = note
+		return a, nil
+	}); err != nil {
+		s.log().ErrorContext(ctx, "could not leave a note for the staff", "tenant", sc.tenant.ID, "appointment_id", ap.ID, "error_kind", string(booking.KindOf(err)))
+		s.metrics().Count("BookkeepingFailures", 1)
+	}
+	s.recordCallback(ctx, sc, ap.CustomerID, cb)
 }
 
 // uids lists the Cal.com bookings of an appointment (one per segment).
@@ -251,7 +294,7 @@ func (s *Scheduler) Cancel(ctx context.Context, call Call, args Args) (Answer, e
 	defer cancel()
 	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
-		return deref(ans), err
+		return s.callbackNumber(ctx, sc, args, deref(ans)), err
 	}
 	key := idempotencyKey(sc.tenant.ID, call.CallID, "cancel", requestText(sc, args.Date, args.Time))
 	return s.once(ctx, sc, key, "cancel", func() (Answer, bool) {
@@ -275,7 +318,7 @@ func (s *Scheduler) cancel(ctx context.Context, sc *scope, cust *booking.Custome
 	d := booking.DecideCancel(s.policyFor(sc, ap), ap.Start, now, used)
 	if !d.Allowed {
 		s.recordPolicy(ctx, sc, ap, "cancel_denied", d)
-		return s.denied(sc, ap, d, false), true
+		return s.denied(ctx, sc, ap, d, false), true
 	}
 	if reason == "" {
 		reason = "cancelled by caller on the phone"
@@ -354,7 +397,7 @@ func (s *Scheduler) Reschedule(ctx context.Context, call Call, args Args) (Answe
 	defer cancel()
 	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
-		return deref(ans), err
+		return s.callbackNumber(ctx, sc, args, deref(ans)), err
 	}
 	key := idempotencyKey(sc.tenant.ID, call.CallID, "reschedule", requestText(sc, args.Date, args.Time),
 		requestText(sc, args.NewDate, args.NewTime), fold(args.TimePreference))
@@ -390,7 +433,7 @@ func (s *Scheduler) reschedule(ctx context.Context, sc *scope, ap booking.Appoin
 	d := booking.DecideReschedule(s.policyFor(sc, ap), ap.Start, now, ap.RescheduleCount)
 	if !d.Allowed {
 		s.recordPolicy(ctx, sc, ap, "reschedule_denied", d)
-		return s.denied(sc, ap, d, true), true
+		return s.denied(ctx, sc, ap, d, true), true
 	}
 	// The appointment's own time must count as free while it moves (e.g.
 	// 30 minutes later for a 60-minute service).
@@ -430,7 +473,7 @@ func (s *Scheduler) reschedule(ctx context.Context, sc *scope, ap booking.Appoin
 			s.enqueue(ctx, sc, booking.JobReschedule, "reschedule:"+strconv.FormatInt(ap.ID, 10)+":"+t.start.UTC().Format(time.RFC3339),
 				RescheduleJob{AppointmentID: ap.ID, UIDs: cur, NewStart: t.start.UTC()})
 			return Answer{OK: false, Reason: ReasonPendingConfirmation, Requested: avail.Requested,
-				Message: say(sc.locale, msgPending, spoken.SpokenDateTime(t.start, sc.loc, sc.locale))}, true
+				Message: say(sc.locale, msgPending, sc.voice().when(t.start))}, true
 		}
 		// A later segment failed: move the ones already moved back, so the
 		// appointment stays whole at its old time.
@@ -472,7 +515,7 @@ func (s *Scheduler) reschedule(ctx context.Context, sc *scope, ap booking.Appoin
 		Before: map[string]any{"start": oldStart}, After: map[string]any{"start": t.start.UTC()}, At: s.clock()})
 	s.invalidateAppointment(ctx, sc, ap)
 	s.invalidate(ctx, sc, segs, t.start)
-	when := spoken.SpokenDateTime(t.start, sc.loc, sc.locale)
+	when := sc.voice().when(t.start)
 	a := Answer{OK: true, Requested: avail.Requested, Message: say(sc.locale, msgRescheduled, when)}
 	if d.FeeCents > 0 {
 		a.Message = say(sc.locale, msgRescheduledFee, when, euros(sc.locale, d.FeeCents))
@@ -503,12 +546,12 @@ func (s *Scheduler) revertMoved(ctx context.Context, sc *scope, ap booking.Appoi
 
 // FindAppointments reads out the caller's next three appointments and,
 // when there are more, says how many there are.
-func (s *Scheduler) FindAppointments(ctx context.Context, call Call, _ Args) (Answer, error) {
+func (s *Scheduler) FindAppointments(ctx context.Context, call Call, args Args) (Answer, error) {
 	ctx, cancel := context.WithTimeout(ctx, Budget)
 	defer cancel()
 	sc, cust, ans, err := s.callerScope(ctx, call)
 	if err != nil || ans != nil {
-		return deref(ans), err
+		return s.callbackNumber(ctx, sc, args, deref(ans)), err
 	}
 	now := s.realNow(sc)
 	list, err := s.Appointments.UpcomingAppointments(ctx, sc.tenant.ID, cust.ID, now, 3)
@@ -549,9 +592,19 @@ func (s *Scheduler) ListServices(ctx context.Context, call Call, args Args) (Ans
 	if !s.flag(sc, "composite_services", s.CompositeServices) {
 		svcs = simpleOnly(svcs)
 	}
+	if strings.TrimSpace(args.Service) != "" {
+		// "Wie lange dauert ein Herrenhaarschnitt?": the duration of that
+		// service, not a list.
+		if sv, ok := findService(svcs, args.Service); ok {
+			return s.serviceInfo(sc, sv), nil
+		}
+		if cands := serviceCandidates(svcs, args.Service); len(cands) > 1 {
+			svcs = cands
+		}
+	}
 	var picked []booking.Service
 	for _, sv := range svcs {
-		if args.Category == "" || fold(sv.Category) == fold(args.Category) {
+		if inCategory(sv, args.Category) {
 			picked = append(picked, sv)
 		}
 	}
@@ -566,6 +619,49 @@ func (s *Scheduler) ListServices(ctx context.Context, call Call, args Args) (Ans
 	}
 	a.Message = say(sc.locale, msgServices, joinAnd(sc.locale, words))
 	return a, nil
+}
+
+// inCategory: the category as the caller says it matches the service's
+// category, or a part of its name or synonyms ("Herren" finds
+// Herrenhaarschnitt even when its category is "Haarschnitt").
+func inCategory(sv booking.Service, category string) bool {
+	q := fold(category)
+	if q == "" || fold(sv.Category) == q {
+		return true
+	}
+	for _, n := range append([]string{sv.Name, sv.Category}, sv.Synonyms...) {
+		if fn := fold(n); fn != "" && (strings.Contains(fn, q) || strings.Contains(q, fn)) {
+			return true
+		}
+	}
+	return false
+}
+
+// serviceInfo answers a question about one service: its duration and price.
+func (s *Scheduler) serviceInfo(sc *scope, sv booking.Service) Answer {
+	minutes := int(totalDuration(sv) / time.Minute)
+	a := Answer{OK: true, Services: []ServiceView{{ID: sv.ID, Name: sv.Name, DurationMinutes: minutes, Category: sv.Category, PriceCents: sv.PriceCents}}}
+	if sv.PriceCents > 0 {
+		a.Message = say(sc.locale, msgDurationPrice, sv.Name, spoken.SpokenDuration(minutes, sc.locale), euros(sc.locale, sv.PriceCents))
+	} else {
+		a.Message = say(sc.locale, msgDuration, sv.Name, spoken.SpokenDuration(minutes, sc.locale))
+	}
+	return a
+}
+
+// callbackNumber takes the number a withheld-number caller gives to be
+// called back on (customer_phone): validated as E.164, stored sealed with
+// the callback request. Any other answer passes through unchanged.
+func (s *Scheduler) callbackNumber(ctx context.Context, sc *scope, args Args, a Answer) Answer {
+	if sc == nil || a.Reason != ReasonAnonymousCaller || strings.TrimSpace(args.CustomerPhone) == "" {
+		return a
+	}
+	n, err := phone.NormalizeE164(args.CustomerPhone, phone.DefaultRegion)
+	if err != nil || phone.IsAnonymous(n) {
+		return fail(ReasonContactNeeded, say(sc.locale, msgPhoneUnclear))
+	}
+	s.recordCallbackTo(ctx, sc, nil, n, ReasonAnonymousCaller)
+	return fail(ReasonAnonymousCaller, say(sc.locale, msgCallbackNoted))
 }
 
 // callerScope resolves the call's tenant and the calling customer: the

@@ -78,8 +78,10 @@ type CallbackRequest struct {
 func callbackAAD(tenantID string) []byte { return pii.AAD(tenantID, "callback_requests", "phone_enc") }
 
 // RecordCallback records that someone should be called back. Idempotent per
-// (tenant, call, reason): a repeat changes nothing. The phone is sealed; an
-// anonymous number is stored as none.
+// (tenant, call, reason): a repeat changes nothing, except that a number
+// given later in the call (a withheld-number caller saying where to call
+// back) fills a request that had none. The phone is sealed; an anonymous
+// number is stored as none.
 func (s *Store) RecordCallback(ctx context.Context, tenantID, branchID, callID string, customerID *int64, phoneNumber, reason string) error {
 	const op = "mysql.RecordCallback"
 	if err := requireTenant(op, tenantID); err != nil {
@@ -99,7 +101,7 @@ func (s *Store) RecordCallback(ctx context.Context, tenantID, branchID, callID s
 	}
 	_, err = s.db.ExecContext(ctx, `INSERT INTO callback_requests (tenant_id, branch_id, call_id, customer_id, phone_enc, reason, status, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, 'open', ?)
-		ON DUPLICATE KEY UPDATE id = id`,
+		ON DUPLICATE KEY UPDATE phone_enc = COALESCE(phone_enc, VALUES(phone_enc))`,
 		tenantID, branchID, callID, nullInt64(customerID), nullBytes(enc), reason, s.now())
 	return mapErr(op, err)
 }
