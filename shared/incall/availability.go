@@ -61,7 +61,6 @@ func (s *Scheduler) resolveTarget(sc *scope, serviceName, date, clock, preferenc
 			words = rel + ", " + words
 		}
 		a := fail(ReasonUnclearDate, say(sc.locale, msgConfirmDate, words))
-		a.Requested = req.Date.String()
 		return nil, &a
 	}
 	t := &target{service: sv, req: req, window: req.Preference}

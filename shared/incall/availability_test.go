@@ -1,6 +1,7 @@
 package incall_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/telefonagent/gateway/shared/calcom"
 	"github.com/telefonagent/gateway/shared/calcom/calcomtest"
 	"github.com/telefonagent/gateway/shared/incall"
+	"github.com/telefonagent/gateway/shared/spoken"
 	"github.com/telefonagent/gateway/shared/tenantfile"
 )
 
@@ -63,10 +65,13 @@ func wantStarts(t *testing.T, a incall.Answer, want ...time.Time) {
 		if alt.Spoken != spokenDE(want[i]) && alt.Spoken != spokenEN(want[i]) {
 			t.Errorf("alternative %d spoken %q, want %q", i, alt.Spoken, spokenDE(want[i]))
 		}
-		// A "no" names every alternative in full; a day's options name the
-		// day once and then the times.
-		if !a.OK && !strings.Contains(a.Message, alt.Spoken) {
-			t.Errorf("message %q does not offer %q", a.Message, alt.Spoken)
+		// Every alternative is said: its day (once per day) and its time.
+		st := want[i].In(berlin)
+		if !strings.Contains(a.Message, spoken.SpokenTime(st, berlin, "de")) && !strings.Contains(a.Message, spoken.SpokenTime(st, berlin, "en")) {
+			t.Errorf("message %q does not offer the time of %q", a.Message, alt.Spoken)
+		}
+		if !strings.Contains(a.Message, fmt.Sprintf("den %d.", st.Day())) && !strings.Contains(a.Message, fmt.Sprintf(" %d", st.Day())) {
+			t.Errorf("message %q does not name the day of %q", a.Message, alt.Spoken)
 		}
 	}
 }
@@ -147,7 +152,11 @@ func TestCheckAvailabilityTakenRanksAlternatives(t *testing.T) {
 		t.Fatalf("got %+v", a)
 	}
 	wantStarts(t, a, at(2027, 3, 2, 13, 30), at(2027, 3, 2, 14, 30), at(2027, 3, 2, 13, 0))
-	mentionsWhen(t, a.Message, tue14, s)
+	// The day is named once, in the offer; the refusal names the time.
+	want := "Um vierzehn Uhr ist leider schon vergeben. Am Dienstag, den 2. März kann ich Ihnen dreizehn Uhr, halb zwei oder halb drei anbieten."
+	if a.Message != want {
+		t.Errorf("message\n got %q\nwant %q", a.Message, want)
+	}
 
 	// The whole day taken: the same time on the following days.
 	for m := 9 * 60; m < 18*60; m += 30 {
@@ -158,6 +167,10 @@ func TestCheckAvailabilityTakenRanksAlternatives(t *testing.T) {
 	s.invalidateSlots()
 	a = s.do("check-availability", s.call("call_taken"), isoArgs("Herrenhaarschnitt", tue14))
 	wantStarts(t, a, at(2027, 3, 3, 14, 0), at(2027, 3, 4, 14, 0), at(2027, 3, 5, 14, 0))
+	want = "Dienstag, den 2. März, um vierzehn Uhr ist leider schon vergeben. Ich kann Ihnen am Mittwoch, den 3., Donnerstag, den 4. oder Freitag, den 5., jeweils um vierzehn Uhr anbieten."
+	if a.Message != want {
+		t.Errorf("message\n got %q\nwant %q", a.Message, want)
+	}
 
 	// 14:00 taken on every day of the next two weeks: the next free slots.
 	for d := 3; d <= 16; d++ {
@@ -216,8 +229,8 @@ func TestCheckAvailabilityClosedSoonPast(t *testing.T) {
 			t.Fatalf("got %+v", a)
 		}
 		wantStarts(t, a, at(2027, 3, 8, 10, 0), at(2027, 3, 9, 10, 0), at(2027, 3, 10, 10, 0))
-		if !strings.Contains(a.Message, "Öffnungszeiten") {
-			t.Errorf("closed message without opening hours: %q", a.Message)
+		if !strings.HasPrefix(a.Message, "Am Sonntag, den 7. März haben wir geschlossen.") {
+			t.Errorf("closed message does not say the day is closed: %q", a.Message)
 		}
 	})
 	t.Run("19:00", func(t *testing.T) {
@@ -226,6 +239,9 @@ func TestCheckAvailabilityClosedSoonPast(t *testing.T) {
 			t.Fatalf("got %+v", a)
 		}
 		wantStarts(t, a, at(2027, 3, 2, 17, 30), at(2027, 3, 2, 17, 0), at(2027, 3, 2, 16, 30))
+		if !strings.HasPrefix(a.Message, "Um neunzehn Uhr haben wir geschlossen, geöffnet ist von 9 bis 18 Uhr.") {
+			t.Errorf("closed message without the day's hours: %q", a.Message)
+		}
 	})
 	t.Run("runs past closing", func(t *testing.T) {
 		// 60 minutes at Saturday 13:30 would end after 14:00.

@@ -161,8 +161,20 @@ func TestCancelPolicyEdges(t *testing.T) {
 	if a.OK || a.Reason != incall.ReasonPolicyDenied || !strings.Contains(a.Message, "24 Stunden") {
 		t.Fatalf("23h59: %+v", a)
 	}
-	if !strings.Contains(a.Message, "15 Euro") {
-		t.Errorf("denial should say the fee that would be due: %q", a.Message)
+	// True and actionable: it was a cancel (not "geändert"), the caller is
+	// on the phone with us (no "wenden Sie sich direkt an uns"), no fee is
+	// due for a cancel that did not happen, and the staff has a note.
+	for _, bad := range []string{"geändert", "direkt", "Euro", "Gebühr"} {
+		if strings.Contains(a.Message, bad) {
+			t.Errorf("denial says %q: %q", bad, a.Message)
+		}
+	}
+	if !strings.Contains(a.Message, "abgesagt") || !strings.Contains(a.Message, "Team") || a.FeeCents != nil {
+		t.Errorf("denial should name the cancel and say the team was told: %+v", a)
+	}
+	var note string
+	if err := s.e.Store.DB().QueryRow(`SELECT needs_attention FROM appointments WHERE tenant_id = ? AND id = ?`, tenantID, a.Appointment.ID).Scan(&note); err != nil || note != incall.AttentionCancelRefused+" (notice)" {
+		t.Errorf("needs_attention %q %v", note, err)
 	}
 	if s.changes("cancel_denied") != 1 || len(activeAt(s, etHerren, wed14)) != 1 {
 		t.Errorf("denial not recorded or Cal.com touched")
