@@ -303,18 +303,24 @@ func (s *Scheduler) dayOptions(ctx context.Context, sc *scope, t *target, now ti
 	}
 	picked = spread(picked, maxAlternative)
 	a := Answer{OK: true, Available: boolPtr(true)}
-	times := make([]string, 0, len(picked))
 	for _, p := range picked {
 		a.Alternatives = append(a.Alternatives, Alternative{Start: p.In(sc.loc).Format(time.RFC3339), Spoken: v.when(p)})
+	}
+	a.Message = v.dayOptionsText(day, picked)
+	return a, nil
+}
+
+// dayOptionsText offers the free times of one day; when that is not the
+// day asked for, it first says the asked day has nothing.
+func (v voice) dayOptionsText(asked time.Time, picked []time.Time) string {
+	times := make([]string, 0, len(picked))
+	for _, p := range picked {
 		times = append(times, v.clock(p))
 	}
-	if pickedDay != booking.DayString(day, sc.loc) {
-		// Say that the day asked for has nothing before offering another.
-		a.Message = say(sc.locale, msgDayOtherOptions, dayWords, v.dayAfter(picked[0], day), joinOr(sc.locale, times))
-		return a, nil
+	if !sameDay(picked[0], asked, v.loc) {
+		return say(v.locale, msgDayOtherOptions, v.day(asked), v.dayAfter(picked[0], asked), joinOr(v.locale, times))
 	}
-	a.Message = say(sc.locale, msgDayOptions, v.day(picked[0]), joinOr(sc.locale, times))
-	return a, nil
+	return say(v.locale, msgDayOptions, v.day(picked[0]), joinOr(v.locale, times))
 }
 
 // spread picks n times spread over the day (first, middle, last) instead

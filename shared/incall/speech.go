@@ -89,8 +89,8 @@ func groupByDay(ts []time.Time, loc *time.Location) []dayGroup {
 // "Am Dienstag, den 8. Dezember kann ich Ihnen zwölf Uhr, halb eins oder
 // halb zwei anbieten." namesDay tells whether it names the requested day
 // itself (then the sentence before it names only the time). Several days:
-// "Ich kann Ihnen am selben Tag um zwölf Uhr oder am Mittwoch, den 9.
-// Dezember um halb eins anbieten."
+// "Ich kann Ihnen am selben Tag um zwölf Uhr oder am Mittwoch, den 9., um
+// halb eins anbieten."
 func (v voice) offerText(requested time.Time, alts []time.Time) (text string, namesDay bool) {
 	groups := groupByDay(alts, v.loc)
 	if len(groups) == 0 {
@@ -119,7 +119,7 @@ func (v voice) offerText(requested time.Time, alts []time.Time) (text string, na
 			prev = g.times[0]
 		}
 		if v.en() {
-			return say(v.locale, msgOfferDays, "on "+joinOr(v.locale, days)+", each at "+v.clock(groups[0].times[0])), false
+			return say(v.locale, msgOfferDays, joinOr(v.locale, days)+", each at "+v.clock(groups[0].times[0])), false
 		}
 		return say(v.locale, msgOfferDays, "am "+joinOr(v.locale, days)+", jeweils um "+v.clock(groups[0].times[0])), false
 	}
@@ -138,9 +138,9 @@ func (v voice) offerText(requested time.Time, alts []time.Time) (text string, na
 		case !requested.IsZero() && sameDay(g.times[0], requested, v.loc):
 			label = "am selben Tag"
 		case v.en():
-			label = "on " + v.day(g.times[0])
+			label = v.day(g.times[0])
 		default:
-			label = "am " + v.dayAfter(g.times[0], prev)
+			label = "am " + v.dayAfter(g.times[0], prev) + ","
 		}
 		prev = g.times[0]
 		if v.en() {
