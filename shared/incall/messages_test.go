@@ -25,7 +25,9 @@ var msgBerlin = func() *time.Location {
 	return l
 }()
 
-func bt(y int, m time.Month, d, h, min int) time.Time { return time.Date(y, m, d, h, min, 0, 0, msgBerlin) }
+func bt(y int, m time.Month, d, h, min int) time.Time {
+	return time.Date(y, m, d, h, min, 0, 0, msgBerlin)
+}
 
 // situation: the caller speaks at ref, asks for requested; free are the
 // free starts the calendar offers.
