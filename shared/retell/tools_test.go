@@ -14,10 +14,10 @@ import (
 var wantArgs = map[string][]string{
 	"check_availability":     {"service", "date", "time", "time_preference"},
 	"book_appointment":       {"service", "date", "time", "customer_name", "customer_email", "customer_phone", "notes"},
-	"cancel_appointment":     {"date", "time", "reason"},
-	"reschedule_appointment": {"date", "time", "new_date", "new_time"},
-	"find_appointments":      {},
-	"list_services":          {"category"},
+	"cancel_appointment":     {"date", "time", "reason", "customer_phone"},
+	"reschedule_appointment": {"date", "time", "new_date", "new_time", "customer_phone"},
+	"find_appointments":      {"customer_phone"},
+	"list_services":          {"service", "category"},
 }
 
 func TestToolsMatchRetellConstraints(t *testing.T) {
