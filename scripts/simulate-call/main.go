@@ -49,6 +49,7 @@ type Report struct {
 	Outcomes []callsim.Outcome   `json:"outcomes"`
 	Stored   []StoredAppointment `json:"stored"`
 	Calls    []StoredCall        `json:"calls,omitempty"`
+	Words    Words               `json:"words"`
 	OK       bool                `json:"ok"`
 }
 
@@ -142,6 +143,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 		}
 		pr.verdict(o)
 	}
+	rep.Words = pr.summary()
 	pr.stored(rep, local != nil)
 	if cfg.JSON {
 		enc := json.NewEncoder(out)

@@ -35,10 +35,14 @@ func TestDemoAsMakeDemoRunsIt(t *testing.T) {
 	assertAllBehaved(t, rep)
 	script := out.String()
 	for _, want := range []string{"Anrufer: Ich hätte gern einen Herrenhaarschnitt", "reason=slot_taken", "Agent:   Ihr Termin für Färben ist gebucht",
-		"reason=contact_needed", "reason=anonymous_caller", "All scenarios behaved."} {
+		"reason=contact_needed", "reason=anonymous_caller", "Wörter]", "Agent turns:", "All scenarios behaved."} {
 		if !strings.Contains(script, want) {
 			t.Errorf("the script lacks %q", want)
 		}
+	}
+	// Every agent turn within 30 words, except a list of several appointments.
+	if rep.Words.Turns == 0 || rep.Words.Average > 30 || rep.Words.Average < 3 {
+		t.Errorf("words %+v", rep.Words)
 	}
 	if t.Failed() {
 		t.Logf("script:\n%s", script)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"unicode"
 
 	"github.com/telefonagent/gateway/scripts/internal/callsim"
 )
@@ -13,6 +14,47 @@ type printer struct {
 	w     io.Writer
 	quiet bool // --json: only the report
 	call  string
+	words []int // words of each agent turn, in order
+}
+
+// wordCount counts spoken words: tokens with a letter or digit.
+func wordCount(s string) int {
+	n := 0
+	for _, f := range strings.Fields(s) {
+		if strings.IndexFunc(f, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// agent prints what the agent says with its length: a caller hears it in
+// one go, so long answers are what to shorten first.
+func (p *printer) agent(msg string) {
+	n := wordCount(msg)
+	p.words = append(p.words, n)
+	p.printf("  Agent:   %s  [%d Wörter]\n", msg, n)
+}
+
+// Words summarises the agent's turns: count, average and longest.
+type Words struct {
+	Turns   int     `json:"agent_turns"`
+	Average float64 `json:"average_words"`
+	Longest int     `json:"longest_turn_words"`
+}
+
+func (p *printer) summary() Words {
+	w := Words{Turns: len(p.words)}
+	total := 0
+	for _, n := range p.words {
+		total += n
+		w.Longest = max(w.Longest, n)
+	}
+	if w.Turns > 0 {
+		w.Average = float64(total) / float64(w.Turns)
+	}
+	p.printf("\nAgent turns: %d, on average %.1f words, the longest %d words.\n", w.Turns, w.Average, w.Longest)
+	return w
 }
 
 func (p *printer) printf(format string, args ...any) {
@@ -50,10 +92,10 @@ func (p *printer) step(s callsim.Step) {
 		result += " reason=" + s.Reason
 	}
 	p.printf("      → %-22s %-34s %7.1f ms  %s (%s)\n", s.Function, result, s.LatencyMS, mark, s.Expect)
-	if s.Message != "" && !strings.HasPrefix(s.Function, "call_") {
-		p.printf("  Agent:   %s\n", s.Message)
-	} else if s.Function == "call_inbound" && s.Message != "" {
-		p.printf("  Agent:   %s\n", s.Message)
+	if s.Message != "" && (!strings.HasPrefix(s.Function, "call_") || s.Function == "call_inbound") && s.Status < 300 {
+		p.agent(s.Message)
+	} else if s.Message != "" && s.Status >= 300 {
+		p.printf("  Gateway: %s\n", s.Message)
 	}
 }
 
