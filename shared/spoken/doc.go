@@ -18,7 +18,18 @@
 //   - "nächste Woche" or "diese Woche" without a weekday is unclear_date: the
 //     agent must ask for the day instead of us picking Monday.
 //   - A day and month without a year that lie before today mean next year;
-//     today stays today. There is no grace period and no "15.1 means 15.10"
+//     today stays today. A day that year lacks ("29. Februar" when the next
+//     February has no 29th, "31. April") is unclear_date and NoSuchDate
+//     names it, so the agent asks; it is never moved to a leap year years
+//     ahead, where a read-back without the year would hide it.
+//   - "nächsten/kommenden <Wochentag>" and "next <weekday>" that fall in the
+//     current week ("nächsten Samstag" said on a Friday) resolve to that day
+//     but set Request.Unsure: callers split between it and a week later, so
+//     the agent confirms the date.
+//   - "Silvester", "Heiligabend", "Neujahr", "christmas eve", "new year's
+//     eve" are the next such day; "Weihnachten" (24th, 25th or 26th?) stays
+//     unclear. "nächsten Monat am Fünften" / "am Fünften nächsten Monats" /
+//     "next month on the fifth" is that day of the following month. There is no grace period and no "15.1 means 15.10"
 //     speech-artefact guessing: "15.1" is the 15th of January.
 //   - An explicit year is kept even if that date is past.
 //   - "in acht Tagen" is the German idiom for one week (+7 days); every other
