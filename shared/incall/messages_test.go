@@ -78,7 +78,7 @@ func msgScope(locale string, ref time.Time) *scope {
 var herren = booking.Service{ID: "herrenhaarschnitt", Name: "Herrenhaarschnitt", DurationMinutes: 30}
 
 // listMessages may run past maxWords: they list several appointments.
-var listMessages = map[msgID]bool{msgNotFoundAt: true, msgMultiple: true, msgUpcoming: true}
+var listMessages = map[msgID]bool{msgNotFoundAt: true, msgMultiple: true, msgUpcoming: true, msgMoreAppointments: true}
 
 // sampleArgs renders msg as the use cases do in situation s.
 func sampleArgs(v voice, id msgID, s situation) []any {
@@ -128,6 +128,8 @@ func sampleArgs(v voice, id msgID, s situation) []any {
 		return []any{v.day(s.requested), joinAnd(v.locale, three)}
 	case msgMultiple, msgUpcoming:
 		return []any{joinAnd(v.locale, three)}
+	case msgMoreAppointments:
+		return []any{51, joinAnd(v.locale, three)}
 	case msgCancelled:
 		return []any{appt}
 	case msgCancelledFee:
