@@ -86,7 +86,11 @@ var configErrorCodes = map[string]bool{
 
 func (s SecretsManager) Get(ctx context.Context, name string) (string, error) {
 	const op = "secretsmanager.GetSecretValue"
-	out, err := s.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name})
+	// AWSCURRENT is Secrets Manager's default; naming it keeps a rotation's
+	// AWSPENDING value out of reach until the rotation moves AWSCURRENT to it
+	// (and makes emulators that track the default version loosely agree).
+	current := "AWSCURRENT"
+	out, err := s.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name, VersionStage: &current})
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && configErrorCodes[apiErr.ErrorCode()] {
