@@ -340,3 +340,29 @@ func TestNewAWSSecretsFromEnvironment(t *testing.T) {
 		t.Fatalf("calls %d", m.calls())
 	}
 }
+
+func TestParseRotatingSecret(t *testing.T) {
+	for in, want := range map[string][]string{
+		"key_plain":             {"key_plain"},
+		`{"current":"key_new"}`: {"key_new"},
+		`{"current":"key_new","previous":"key_old"}`:  {"key_new", "key_old"},
+		` {"previous":"key_old","current":"key_new"}`: {"key_new", "key_old"},
+		`{"current":"same","previous":"same"}`:        {"same"},
+		`{"current":"key_new","previous":""}`:         {"key_new"},
+	} {
+		got, err := ParseRotatingSecret(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", `{"previous":"key_old"}`, `{"current":""}`, `{"current":"k","pervious":"key_old"}`,
+		`{"current":"k"} {"current":"x"}`, `{"current":`, `{"current":42}`} {
+		_, err := ParseRotatingSecret(in)
+		if booking.KindOf(err) != booking.KindInternal {
+			t.Errorf("%q: want a configuration error, got %v", in, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "key_old") || strings.Contains(err.Error(), `"x"`)) {
+			t.Errorf("%q: the error quotes the secret: %v", in, err)
+		}
+	}
+}
