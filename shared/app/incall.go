@@ -9,6 +9,7 @@ import (
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/calls"
 	"github.com/telefonagent/gateway/shared/incall"
+	"github.com/telefonagent/gateway/shared/platform"
 	"github.com/telefonagent/gateway/shared/retell"
 	"github.com/telefonagent/gateway/shared/tenantfile"
 )
