@@ -43,10 +43,10 @@ $(TOOLS_DIR)/.installed:
 	cd $(TOOLS_DIR) && npm install --no-audit --no-fund --loglevel=error retell-sdk@5.66.1 @stoplight/prism-cli@5.14.2
 	@touch $@
 
-services: ## start MariaDB and Redis on loopback if they are not running (installs them if missing)
+services: ## start MariaDB, Redis and moto_server (AWS emulator) on loopback if they are not running
 	@scripts/services.sh
 
-test: tools services test-go test-infra ## unit + integration tests against real MariaDB and Redis, plus the CDK tests
+test: tools services test-go test-infra ## unit + integration tests against real MariaDB, Redis and moto, plus the CDK tests
 
 test-go:
 	go vet ./...

@@ -107,7 +107,7 @@ func subset(a, b any, path string) (string, bool) {
 // Signed fixtures verify with the fixture key at the fixture time, their
 // bodies pass our decoders, and the SQS job body is what the queue expects.
 func TestFixturesContent(t *testing.T) {
-	v := retell.Verifier{APIKey: events.TestAPIKey, Clock: booking.FixedClock(events.TestTime())}
+	v := retell.Verifier{Keys: []string{events.TestAPIKey}, Clock: booking.FixedClock(events.TestTime())}
 	dec := retell.Decoder{Clock: booking.FixedClock(events.TestTime())}
 	for _, name := range events.Names() {
 		if _, ok := typeOf(name).(*lambdaevents.APIGatewayProxyRequest); !ok {
@@ -243,7 +243,7 @@ func TestWrapSharedSamples(t *testing.T) {
 		"booking_cancelled.json": "13f294bca22e0bd512846738eab8e72140b9c088be68658996c95f27f12974c2",
 		"ping.json":              "e83ed9a9100ef524d858d49c7c5146ebd0bc46f11a4751f7bd3fe1bd1a625f95",
 	}
-	rv := retell.Verifier{APIKey: "test_webhook_key_123", Clock: booking.FixedClock(time.UnixMilli(1772460312345))}
+	rv := retell.Verifier{Keys: []string{"test_webhook_key_123"}, Clock: booking.FixedClock(time.UnixMilli(1772460312345))}
 	count := 0
 	for sub, sigs := range map[string]map[string]string{"retell": retellSigs, "calcom": calcomSigs} {
 		files, err := filepath.Glob(filepath.Join(dir, sub, "*.json"))

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Makes sure the services the tests talk to are running on loopback:
-# MariaDB on 127.0.0.1:3306 (root, no password) and Redis on 127.0.0.1:6379.
-# Installs them from Debian's packages when missing (needs root), starts them
-# when stopped, and waits until they answer. Tests never mock them.
+# MariaDB on 127.0.0.1:3306 (root, no password), Redis on 127.0.0.1:6379 and
+# moto_server (the AWS emulator: SQS, Secrets Manager) on 127.0.0.1:5000.
+# Installs MariaDB and Redis from Debian's packages when missing (needs root),
+# starts them when stopped, and waits until they answer. Tests never mock them.
 set -euo pipefail
 
 mysql_up() { (exec 3<>/dev/tcp/127.0.0.1/3306) 2>/dev/null; }
 redis_up() { (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; }
+moto_up() { (exec 3<>/dev/tcp/127.0.0.1/5000) 2>/dev/null; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 apt_updated=0
@@ -43,4 +45,15 @@ if ! redis_up; then
   as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log
   wait_for Redis redis_up
 fi
-echo "services: MariaDB 127.0.0.1:3306 and Redis 127.0.0.1:6379 are up"
+if ! moto_up; then
+  if ! command -v moto_server >/dev/null; then
+    echo "services: moto_server (the AWS emulator the SQS and Secrets Manager tests use) is missing: pip install 'moto[server]'" >&2
+    exit 1
+  fi
+  moto_log="${MOTO_LOG:-${TMPDIR:-/tmp}/moto_server-5000.log}"
+  echo "services: starting moto_server (log: $moto_log)"
+  # setsid: the emulator outlives this script and make; it keeps no state on disk.
+  setsid nohup moto_server -H 127.0.0.1 -p 5000 >"$moto_log" 2>&1 < /dev/null &
+  wait_for moto_server moto_up || { tail -n 20 "$moto_log" >&2; exit 1; }
+fi
+echo "services: MariaDB 127.0.0.1:3306, Redis 127.0.0.1:6379 and moto_server 127.0.0.1:5000 are up"

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,12 +22,16 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
 	"github.com/telefonagent/gateway/scripts/internal/callsim"
 	"github.com/telefonagent/gateway/scripts/internal/devstack"
 	"github.com/telefonagent/gateway/shared/catalog"
 	"github.com/telefonagent/gateway/shared/pii"
-	"github.com/telefonagent/gateway/shared/queue/sqsfake"
 	"github.com/telefonagent/gateway/shared/retell"
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 // RIEModule is the emulator TOOLING.md names; it is built once per run.
@@ -91,48 +94,61 @@ type countingWriter struct{ n int64 }
 
 func (c *countingWriter) Write(p []byte) (int, error) { c.n += int64(len(p)); return len(p), nil }
 
-// coldEnv is the loopback world the built functions start in: fake
-// Secrets Manager and SQS, the bench database, Redis and the sandbox.
+// coldEnv is the loopback world the built functions start in: Secrets
+// Manager and SQS on moto_server (the AWS emulator `make services` starts),
+// the bench database, Redis and the sandbox.
 type coldEnv struct {
-	secrets *httptest.Server
-	sqs     *sqsfake.Server
+	sm      *secretsmanager.Client
+	secrets []string // ids created on moto, deleted by close
 	env     []string
 }
 
-func newColdEnv(sys *system) *coldEnv {
-	values := map[string]string{
+func newColdEnv(ctx context.Context, sys *system) (*coldEnv, error) {
+	if err := testenv.CheckMoto(ctx); err != nil {
+		return nil, err
+	}
+	endpoint := testenv.MotoURL()
+	cfg := testenv.AWSConfig(endpoint)
+	ce := &coldEnv{sm: secretsmanager.NewFromConfig(cfg)}
+	// moto is shared with the tests: every name is unique to this run.
+	prefix := testenv.UniqueName("bench") + "/"
+	ids := map[string]string{}
+	for name, value := range map[string]string{
 		"retell": sys.apiKey, "calhook": devstack.DefaultWebhookSecret, "calkey": devstack.DefaultCalcomAPIKey,
 		"pii": string(pii.DevSecretJSON()),
-	}
-	sec := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		var in struct{ SecretId string }
-		_ = json.NewDecoder(r.Body).Decode(&in)
-		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-		v, ok := values[in.SecretId]
-		if !ok {
-			w.WriteHeader(400)
-			_, _ = io.WriteString(w, `{"__type":"ResourceNotFoundException","message":"not found"}`)
-			return
+	} {
+		out, err := ce.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(prefix + name), SecretString: aws.String(value)})
+		if err != nil {
+			ce.close()
+			return nil, fmt.Errorf("creating secret %s on moto: %w", name, err)
 		}
-		_ = json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:eu-central-1:000000000000:secret:" + in.SecretId,
-			"Name": in.SecretId, "SecretString": v, "VersionId": "v1", "CreatedDate": 1.7e9})
-	}))
-	q := sqsfake.New(nil)
-	queueURL := q.CreateQueue("jobs", sqsfake.QueueOptions{})
-	ce := &coldEnv{secrets: sec, sqs: q}
-	ce.env = []string{
-		"STAGE=dev", "AWS_REGION=eu-central-1", "AWS_ACCESS_KEY_ID=AKIDBENCH", "AWS_SECRET_ACCESS_KEY=bench-secret",
-		"AWS_EC2_METADATA_DISABLED=true", "AWS_XRAY_SDK_DISABLED=true", "AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR",
-		// Every AWS call goes to loopback: the fakes, or a closed port.
-		"AWS_ENDPOINT_URL=http://127.0.0.1:9", "AWS_ENDPOINT_URL_SECRETS_MANAGER=" + sec.URL, "AWS_ENDPOINT_URL_SQS=" + q.URL,
-		"MYSQL_DSN=" + sys.dsn, "REDIS_ADDR=" + sys.redis, "REDIS_KEY_PREFIX=" + sys.prefix, "QUEUE_URL=" + queueURL,
-		"CALCOM_BASE_URL=" + sys.st.Sandbox.URL(), "RETELL_API_KEY_SECRET_ID=retell", "CALCOM_WEBHOOK_SECRET_ID=calhook",
-		"CALCOM_API_KEY_SECRET_ID=calkey", "PII_KEYS_SECRET_ID=pii",
+		ce.secrets = append(ce.secrets, aws.ToString(out.ARN))
+		ids[name] = prefix + name
 	}
-	return ce
+	q, err := sqs.NewFromConfig(cfg).CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(testenv.UniqueName("bench-jobs"))})
+	if err != nil {
+		ce.close()
+		return nil, fmt.Errorf("creating the queue on moto: %w", err)
+	}
+	ce.env = []string{
+		"STAGE=dev", "AWS_REGION=" + testenv.AWSRegion, "AWS_ACCESS_KEY_ID=" + testenv.AWSAccessKeyID, "AWS_SECRET_ACCESS_KEY=" + testenv.AWSSecretAccessKey,
+		"AWS_EC2_METADATA_DISABLED=true", "AWS_XRAY_SDK_DISABLED=true", "AWS_XRAY_CONTEXT_MISSING=IGNORE_ERROR",
+		// Every AWS call goes to moto on loopback.
+		"AWS_ENDPOINT_URL=" + endpoint,
+		"MYSQL_DSN=" + sys.dsn, "REDIS_ADDR=" + sys.redis, "REDIS_KEY_PREFIX=" + sys.prefix, "QUEUE_URL=" + aws.ToString(q.QueueUrl),
+		"CALCOM_BASE_URL=" + sys.st.Sandbox.URL(), "RETELL_API_KEY_SECRET_ID=" + ids["retell"], "CALCOM_WEBHOOK_SECRET_ID=" + ids["calhook"],
+		"CALCOM_API_KEY_SECRET_ID=" + ids["calkey"], "PII_KEYS_SECRET_ID=" + ids["pii"],
+	}
+	return ce, nil
 }
 
-func (c *coldEnv) close() { c.secrets.Close(); c.sqs.Close() }
+// close deletes what newColdEnv created on moto (the queue is left: moto
+// forgets it on restart and nothing reads it).
+func (c *coldEnv) close() {
+	for _, id := range c.secrets {
+		_, _ = c.sm.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: aws.String(id), ForceDeleteWithoutRecovery: aws.Bool(true)})
+	}
+}
 
 // event is the first invocation a function gets: one that needs its
 // dependencies, but no network beyond loopback.
@@ -373,9 +389,16 @@ func (b *bench) measureBootstraps(ctx context.Context) []Bootstrap {
 					continue
 				}
 				defer cleanup()
-				rie = p
-				env = newColdEnv(b.sys)
+				if env, err = newColdEnv(ctx, b.sys); err != nil {
+					cleanup()
+					b.logf("%v", err)
+					b.opts.coldRuns = 0
+					bs.Note = "cold start not measured: " + truncate(err.Error(), 120)
+					out = append(out, bs)
+					continue
+				}
 				defer env.close()
+				rie = p
 			}
 			b.coldStarts(ctx, rie, path, fn, env.env, &bs)
 		}

@@ -12,38 +12,36 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/telefonagent/gateway/shared/queue"
-	"github.com/telefonagent/gateway/shared/queue/sqsfake"
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 const secret = "+4915112345678"
 
 type env struct {
-	fake        *sqsfake.Server
-	client      *sqs.Client
-	url, dlqURL string
-	jobs        []queue.Job
+	client    *sqs.Client
+	main, dlq testenv.Queue
+	url       string // of the retry queue
+	dlqURL    string
+	jobs      []queue.Job
 }
 
-// newEnv starts the fake with a retry queue and its DLQ, points the default
-// AWS configuration at it, and puts two jobs and one poison message into
-// the DLQ: the jobs the way SQS does it (five receives, no delete), the
-// poison message directly, as the processor does.
+// newEnv makes a retry queue and its DLQ on moto (redrive after
+// queue.DefaultMaxReceives receives, as infra sets it), points the default
+// AWS configuration at moto, and puts two jobs and one poison message into
+// the DLQ: the jobs the way SQS does it (received maxReceiveCount times,
+// never deleted), the poison message directly, as the processor does.
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	clock := struct{ t time.Time }{time.Now().Add(-10 * time.Minute)}
-	fake := sqsfake.New(func() time.Time { return clock.t })
-	t.Cleanup(fake.Close)
-	for k, v := range map[string]string{
-		"AWS_ENDPOINT_URL_SQS": fake.URL, "AWS_REGION": "us-east-1",
-		"AWS_ACCESS_KEY_ID": "AKIDFAKE", "AWS_SECRET_ACCESS_KEY": "fake-secret", "AWS_SESSION_TOKEN": "",
-		"AWS_CONFIG_FILE": t.TempDir() + "/none", "AWS_SHARED_CREDENTIALS_FILE": t.TempDir() + "/none",
-		"AWS_EC2_METADATA_DISABLED": "true", "RETRY_QUEUE_URL": "", "RETRY_DLQ_URL": "",
-	} {
-		t.Setenv(k, v)
-	}
-	e := &env{fake: fake, client: fake.Client()}
-	e.dlqURL = fake.CreateQueue("retry-dlq", sqsfake.QueueOptions{})
-	e.url = fake.CreateQueue("retry", sqsfake.QueueOptions{DeadLetterQueue: "retry-dlq", MaxReceiveCount: 5})
+	testenv.SetAWSEnv(t, testenv.MotoEndpoint(t))
+	t.Setenv("RETRY_QUEUE_URL", "")
+	t.Setenv("RETRY_DLQ_URL", "")
+	e := &env{client: testenv.SQS(t)}
+	e.dlq = testenv.CreateQueue(t, e.client, "retry-dlq", nil)
+	// Visibility 0: every receive below leaves the message visible, as an
+	// expired timeout would, so the test needs no waiting.
+	e.main = testenv.CreateQueue(t, e.client, "retry", map[string]string{"VisibilityTimeout": "0",
+		"RedrivePolicy": testenv.RedrivePolicy(e.dlq.ARN, queue.DefaultMaxReceives)})
+	e.url, e.dlqURL = e.main.URL, e.dlq.URL
 	ctx := context.Background()
 	pub := queue.NewSQS(e.client, e.url, nil)
 	for _, typ := range []string{queue.TypeCreateBooking, queue.TypeCalcomEvent} {
@@ -57,28 +55,27 @@ func newEnv(t *testing.T) *env {
 		}
 		e.jobs = append(e.jobs, j)
 	}
-	for range 6 { // each receive hides them for 30 s; the 6th moves them
+	for range queue.DefaultMaxReceives + 1 { // the last receive moves them
 		if _, err := e.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.url), MaxNumberOfMessages: 10}); err != nil {
 			t.Fatal(err)
 		}
-		clock.t = clock.t.Add(31 * time.Second)
 	}
 	if _, err := e.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.dlqURL), MessageBody: aws.String(`{"name":"` + secret + `"`)}); err != nil {
 		t.Fatal(err)
 	}
-	if e.count(t, "retry") != 0 || e.count(t, "retry-dlq") != 3 {
-		t.Fatalf("setup: queue %d, dlq %d", e.count(t, "retry"), e.count(t, "retry-dlq"))
+	if e.count(t, e.main) != 0 || e.count(t, e.dlq) != 3 {
+		t.Fatalf("setup: queue %d, dlq %d", e.count(t, e.main), e.count(t, e.dlq))
 	}
 	return e
 }
 
-func (e *env) count(t *testing.T, name string) int {
-	v, f, d := e.fake.Counts(name)
+func (e *env) count(t *testing.T, q testenv.Queue) int {
+	v, f, d := testenv.QueueCounts(t, e.client, q.URL)
 	return v + f + d
 }
 
-func (e *env) visible(name string) int {
-	v, _, _ := e.fake.Counts(name)
+func (e *env) visible(t *testing.T, q testenv.Queue) int {
+	v, _, _ := testenv.QueueCounts(t, e.client, q.URL)
 	return v
 }
 
@@ -107,8 +104,8 @@ func TestList(t *testing.T) {
 		t.Fatalf("a payload was printed:\n%s", out)
 	}
 	// Listing does not consume: the messages are visible again at once.
-	if e.visible("retry-dlq") != 3 {
-		t.Fatalf("listing left %d of 3 visible", e.visible("retry-dlq"))
+	if e.visible(t, e.dlq) != 3 {
+		t.Fatalf("listing left %d of 3 visible", e.visible(t, e.dlq))
 	}
 	// The DLQ is found from the queue's redrive policy, and -max limits.
 	code, out, errOut = runDLQ(t, "-queue-url", e.url, "-max", "1", "list")
@@ -123,12 +120,12 @@ func TestRedrive(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "redrove 2 message(s)") {
 		t.Fatalf("exit %d: %s%s", code, out, errOut)
 	}
-	if e.count(t, "retry") != 2 || e.count(t, "retry-dlq") != 1 {
-		t.Fatalf("after -max 2: queue %d dlq %d", e.count(t, "retry"), e.count(t, "retry-dlq"))
+	if e.count(t, e.main) != 2 || e.count(t, e.dlq) != 1 {
+		t.Fatalf("after -max 2: queue %d dlq %d", e.count(t, e.main), e.count(t, e.dlq))
 	}
 	code, out, _ = runDLQ(t, "redrive", "-queue-url", e.url, "-dlq-url", e.dlqURL, "-max", "0")
-	if code != 0 || !strings.Contains(out, "redrove 1 message(s)") || e.count(t, "retry") != 3 || e.count(t, "retry-dlq") != 0 {
-		t.Fatalf("redrive all: %s; queue %d dlq %d", out, e.count(t, "retry"), e.count(t, "retry-dlq"))
+	if code != 0 || !strings.Contains(out, "redrove 1 message(s)") || e.count(t, e.main) != 3 || e.count(t, e.dlq) != 0 {
+		t.Fatalf("redrive all: %s; queue %d dlq %d", out, e.count(t, e.main), e.count(t, e.dlq))
 	}
 	// The redriven jobs are the same jobs, attributes included, and run again.
 	out2, err := e.client.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
@@ -154,12 +151,12 @@ func TestRedrive(t *testing.T) {
 func TestPurgeNeedsYes(t *testing.T) {
 	e := newEnv(t)
 	code, _, errOut := runDLQ(t, "purge", "-dlq-url", e.dlqURL)
-	if code != 1 || !strings.Contains(errOut, "without -yes") || e.count(t, "retry-dlq") != 3 {
-		t.Fatalf("purge without -yes: exit %d, %s, dlq %d", code, errOut, e.count(t, "retry-dlq"))
+	if code != 1 || !strings.Contains(errOut, "without -yes") || e.count(t, e.dlq) != 3 {
+		t.Fatalf("purge without -yes: exit %d, %s, dlq %d", code, errOut, e.count(t, e.dlq))
 	}
 	code, out, errOut := runDLQ(t, "purge", "-queue-url", e.url, "-yes")
-	if code != 0 || !strings.Contains(out, "purged") || e.count(t, "retry-dlq") != 0 {
-		t.Fatalf("purge: exit %d %s%s, dlq %d", code, out, errOut, e.count(t, "retry-dlq"))
+	if code != 0 || !strings.Contains(out, "purged") || e.count(t, e.dlq) != 0 {
+		t.Fatalf("purge: exit %d %s%s, dlq %d", code, out, errOut, e.count(t, e.dlq))
 	}
 }
 

@@ -43,8 +43,14 @@ type Deps struct {
 	// circuit breakers, the Calendar uses); for the worker and reconciliation.
 	CalcomClient func(ctx context.Context, t booking.Tenant) (*calcom.Client, error)
 
+	// RetellAPIKey and CalcomWebhookSecret are the current values (the
+	// Retell key also signs deploy-time smoke requests). With Secrets set,
+	// the signature checks read both secrets through it on every request
+	// instead, current and previous value (platform.RotatingSecret), so a
+	// rotation reaches running functions within the cache's TTL.
 	RetellAPIKey        string
 	CalcomWebhookSecret string
+	Secrets             platform.Secrets // nil: the fixed values above (dev, tests)
 	InboundFallback     json.RawMessage
 	AdminToken          string
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/telefonagent/gateway/shared/apigw"
 	"github.com/telefonagent/gateway/shared/booking"
@@ -30,22 +29,6 @@ func InCallOps(s *incall.Scheduler) map[string]InCallOp {
 	}
 }
 
-// VerifyRetell checks X-Retell-Signature on the raw body unless signature
-// enforcement is off (allowed only in the dev stage; platform refuses it
-// elsewhere). A failure is counted and answered 401.
-func VerifyRetell(d *Deps, r *apigw.Request) error {
-	if !d.Flags.SignatureEnforcement {
-		return nil
-	}
-	v := retell.Verifier{APIKey: d.RetellAPIKey, Clock: d.Clock}
-	// Whitespace around the header value is no forgery (reference scenario 4).
-	if err := v.Verify(r.Body, strings.TrimSpace(r.Header(retell.SignatureHeader))); err != nil {
-		d.Metrics.Count(platform.MetricWebhookSignatureFailures, 1)
-		return err
-	}
-	return nil
-}
-
 // InCallHandler is the HTTP side of an in-call function: signature,
 // envelope, arguments, who is calling, use case, answer. Only a broken
 // envelope (400) or a bad signature (401) is an HTTP error; everything
@@ -58,7 +41,7 @@ func VerifyRetell(d *Deps, r *apigw.Request) error {
 // caller.
 func InCallHandler(d *Deps, op InCallOp) apigw.Handler {
 	return func(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-		if err := VerifyRetell(d, r); err != nil {
+		if err := d.RetellGuard().Check(ctx, r.Body, r.Header(retell.SignatureHeader)); err != nil {
 			return nil, err
 		}
 		// The injected clock bounds call.start_timestamp, like the signature

@@ -216,13 +216,23 @@ func FromEnv(ctx context.Context, cfg platform.Config, fn catalog.Function, logg
 			return secrets.Get(ctx, or(t.CalcomAPIKeyRef, cfg.CalcomAPIKeySecret))
 		}, platform.InstrumentHTTPClient(tracer, nil), CalcomObserver(metrics))
 	}
+	// Read at start so a missing or malformed secret fails the first
+	// request loudly; afterwards the checks read them per request (cached).
+	current := func(id string) (string, error) {
+		keys, err := d.rotatingSecret(ctx, id, "")
+		if err != nil {
+			return "", err
+		}
+		return keys[0], nil
+	}
+	d.Secrets = secrets
 	if fn.NeedsAny(catalog.NeedRetellKey) {
-		if d.RetellAPIKey, err = get(cfg.RetellAPIKeySecret); err != nil {
+		if d.RetellAPIKey, err = current(cfg.RetellAPIKeySecret); err != nil {
 			return nil, err
 		}
 	}
 	if fn.NeedsAny(catalog.NeedCalcomHook) {
-		if d.CalcomWebhookSecret, err = get(cfg.CalcomWebhookSecret); err != nil {
+		if d.CalcomWebhookSecret, err = current(cfg.CalcomWebhookSecret); err != nil {
 			return nil, err
 		}
 	}

@@ -16,7 +16,7 @@ import (
 func init() {
 	extraHTTP["calcom-webhook"] = func(d *Deps) apigw.Handler {
 		return d.Syncer().WebhookHandler(calsync.WebhookOptions{
-			Secret:  func(context.Context) (string, error) { return d.CalcomWebhookSecret, nil },
+			Secrets: d.calcomWebhookSecrets,
 			Metrics: d.Metrics,
 		})
 	}

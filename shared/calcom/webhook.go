@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,11 +34,14 @@ func Sign(body []byte, secret string) string {
 }
 
 // VerifySignature checks header against the raw body in constant time.
+// secrets are the webhook secrets that verify: one, or during a rotation
+// the new and the old one (Cal.com switches to the new secret the moment it
+// is saved, while deliveries signed with the old one may still arrive).
 // Missing, "no-secret-provided", malformed or wrong signatures are
-// KindUnauthorized; an empty secret is our misconfiguration (KindInternal).
-func VerifySignature(body []byte, header, secret string) error {
+// KindUnauthorized; no secret at all is our misconfiguration (KindInternal).
+func VerifySignature(body []byte, header string, secrets ...string) error {
 	const op = "calcom.verify_signature"
-	if secret == "" {
+	if !slices.ContainsFunc(secrets, func(s string) bool { return s != "" }) {
 		return booking.Errorf(booking.KindInternal, op, "no webhook secret configured")
 	}
 	h := strings.ToLower(strings.TrimSpace(header))
@@ -53,12 +57,17 @@ func VerifySignature(body []byte, header, secret string) error {
 	if err != nil {
 		return booking.Errorf(booking.KindUnauthorized, op, "signature malformed")
 	}
-	m := hmac.New(sha256.New, []byte(secret))
-	m.Write(body)
-	if !hmac.Equal(got, m.Sum(nil)) {
-		return booking.Errorf(booking.KindUnauthorized, op, "signature does not match")
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		m := hmac.New(sha256.New, []byte(secret))
+		m.Write(body)
+		if hmac.Equal(got, m.Sum(nil)) {
+			return nil
+		}
 	}
-	return nil
+	return booking.Errorf(booking.KindUnauthorized, op, "signature does not match")
 }
 
 // Triggers we act on (the set is open: others parse and are ignored).

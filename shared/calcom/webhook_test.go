@@ -75,6 +75,31 @@ func TestVerifySignatureRejects(t *testing.T) {
 	}
 }
 
+// A webhook secret rotation: while both secrets are configured a delivery
+// signed with either verifies; once the old one is dropped only the new one.
+func TestVerifySignatureRotationWindow(t *testing.T) {
+	body := sample(t, "booking_created.json")
+	const newSecret = "whsec_rotated_456"
+	byOld, byNew := Sign(body, kaSecret), Sign(body, newSecret)
+	for name, sig := range map[string]string{"old": byOld, "new": byNew} {
+		if err := VerifySignature(body, sig, newSecret, kaSecret); err != nil {
+			t.Errorf("during the window, the %s secret: %v", name, err)
+		}
+	}
+	if booking.KindOf(VerifySignature(body, Sign(body, "whsec_third"), newSecret, kaSecret)) != booking.KindUnauthorized {
+		t.Error("a third secret verified during the window")
+	}
+	if err := VerifySignature(body, byNew, newSecret); err != nil {
+		t.Errorf("after the window, the new secret: %v", err)
+	}
+	if booking.KindOf(VerifySignature(body, byOld, newSecret)) != booking.KindUnauthorized {
+		t.Error("after the window the old secret still verifies")
+	}
+	if booking.KindOf(VerifySignature(body, byOld)) != booking.KindInternal || booking.KindOf(VerifySignature(body, byOld, "", "")) != booking.KindInternal {
+		t.Error("no secret must be a configuration error")
+	}
+}
+
 func TestParseWebhookSamples(t *testing.T) {
 	ev, err := ParseWebhook(sample(t, "booking_created.json"))
 	if err != nil {

@@ -6,41 +6,17 @@ import (
 	"net/http"
 
 	"github.com/telefonagent/gateway/shared/apigw"
-	"github.com/telefonagent/gateway/shared/booking"
-	"github.com/telefonagent/gateway/shared/platform"
 	"github.com/telefonagent/gateway/shared/retell"
 )
-
-// Signature guards a Retell route with X-Retell-Signature.
-type Signature struct {
-	Verifier retell.Verifier // APIKey = the Retell API key; Clock injectable
-	// Enforce is platform.Flags.SignatureEnforcement; platform refuses to
-	// turn it off outside the dev stage.
-	Enforce bool
-	Metrics Metrics
-}
-
-// Check verifies the raw body. A failure is KindUnauthorized (401, short
-// JSON) and counted as MetricWebhookSignatureFailures; nothing else runs.
-func (s Signature) Check(r *apigw.Request) error {
-	if !s.Enforce {
-		return nil
-	}
-	err := s.Verifier.Verify(r.Body, r.Header(retell.SignatureHeader))
-	if booking.KindOf(err) == booking.KindUnauthorized {
-		metricsOr(s.Metrics).Count(platform.MetricWebhookSignatureFailures, 1)
-	}
-	return err
-}
 
 var jsonHeaders = map[string]string{"Content-Type": "application/json"}
 
 // InboundHandler serves POST /webhooks/retell/inbound. Signed, valid
 // call_inbound events always get 200: the routed answer or the fallback.
 // Other event types (chat_inbound) get 200 {} (Retell's defaults).
-func InboundHandler(in *Inbound, sig Signature) apigw.Handler {
+func InboundHandler(in *Inbound, sig retell.Guard) apigw.Handler {
 	return func(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-		if err := sig.Check(r); err != nil {
+		if err := sig.Check(ctx, r.Body, r.Header(retell.SignatureHeader)); err != nil {
 			return nil, err
 		}
 		ev, err := retell.Decoder{Clock: in.Clock}.ParseInbound(r.Body)
@@ -60,9 +36,9 @@ func InboundHandler(in *Inbound, sig Signature) apigw.Handler {
 // EventsHandler serves POST /webhooks/retell/events: 204 when the event
 // was stored, deferred to the retry queue or is one we ignore; 400/413 for
 // bad bodies; 401 unsigned; 503 when neither database nor queue took it.
-func EventsHandler(rec *Recorder, sig Signature) apigw.Handler {
+func EventsHandler(rec *Recorder, sig retell.Guard) apigw.Handler {
 	return func(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-		if err := sig.Check(r); err != nil {
+		if err := sig.Check(ctx, r.Body, r.Header(retell.SignatureHeader)); err != nil {
 			return nil, err
 		}
 		res, err := rec.Accept(ctx, r.Body)

@@ -21,6 +21,7 @@ import (
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/mysql"
 	"github.com/telefonagent/gateway/shared/pii"
+	"github.com/telefonagent/gateway/shared/platform"
 	"github.com/telefonagent/gateway/shared/queue"
 	"github.com/telefonagent/gateway/shared/redis"
 	"github.com/telefonagent/gateway/shared/retell"
@@ -169,7 +170,7 @@ type env struct {
 	logs    *bytes.Buffer
 	rec     *Recorder
 	in      *Inbound
-	sig     Signature
+	sig     retell.Guard
 }
 
 func newEnv(t testing.TB) *env {
@@ -205,7 +206,8 @@ func newEnv(t testing.TB) *env {
 	e.in = &Inbound{Directory: e.dir, Customers: store, Appointments: store, Queue: e.queue, Prefetch: true,
 		AllowPrefetch: PrefetchGate(&redis.Gate{Client: rc}, keys, PrefetchPeriod),
 		Clock:         clk, Logger: logger, Metrics: e.metrics}
-	e.sig = Signature{Verifier: retell.Verifier{APIKey: apiKey, Clock: clk}, Enforce: true, Metrics: e.metrics}
+	e.sig = retell.Guard{Keys: retell.StaticKeys(apiKey), Clock: clk, Enforce: true,
+		Rejected: func() { e.metrics.Count(platform.MetricWebhookSignatureFailures, 1) }}
 	return e
 }
 

@@ -15,9 +15,10 @@ import (
 
 // WebhookOptions configure the calcom-webhook handler.
 type WebhookOptions struct {
-	// Secret returns the webhook secret configured in Cal.com (from Secrets
-	// Manager). An error or "" answers 500: our misconfiguration, loudly.
-	Secret func(ctx context.Context) (string, error)
+	// Secrets returns the webhook secrets that verify (from Secrets
+	// Manager): the one configured in Cal.com, during a rotation also the
+	// previous one. An error or none answers 500: our misconfiguration, loudly.
+	Secrets func(ctx context.Context) ([]string, error)
 	// Metrics for the signature-failure and event counters (base dimension
 	// Function is the writer's); nil = none.
 	Metrics Metrics
@@ -36,17 +37,18 @@ func (s *Syncer) WebhookHandler(o WebhookOptions) apigw.Handler {
 		m = noMetrics{}
 	}
 	return func(ctx context.Context, r *apigw.Request) (*apigw.Response, error) {
-		secret, err := "", error(nil)
-		if o.Secret != nil {
-			secret, err = o.Secret(ctx)
+		var secrets []string
+		var err error
+		if o.Secrets != nil {
+			secrets, err = o.Secrets(ctx)
 		}
-		if err == nil && secret == "" {
+		if err == nil && len(secrets) == 0 {
 			err = booking.Errorf(booking.KindInternal, "calsync.webhook", "no webhook secret configured")
 		}
 		if err != nil {
 			return nil, booking.Wrap(booking.KindInternal, "calsync.webhook", err, "webhook secret unavailable")
 		}
-		if err := calcom.VerifySignature(r.Body, r.Header(calcom.SignatureHeader), secret); err != nil {
+		if err := calcom.VerifySignature(r.Body, r.Header(calcom.SignatureHeader), secrets...); err != nil {
 			m.Count(platform.MetricWebhookSignatureFailures, 1)
 			return nil, err
 		}

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -86,7 +87,11 @@ var configErrorCodes = map[string]bool{
 
 func (s SecretsManager) Get(ctx context.Context, name string) (string, error) {
 	const op = "secretsmanager.GetSecretValue"
-	out, err := s.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name})
+	// AWSCURRENT is Secrets Manager's default; naming it keeps a rotation's
+	// AWSPENDING value out of reach until the rotation moves AWSCURRENT to it
+	// (and makes emulators that track the default version loosely agree).
+	current := "AWSCURRENT"
+	out, err := s.API.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &name, VersionStage: &current})
 	if err != nil {
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) && configErrorCodes[apiErr.ErrorCode()] {
@@ -228,4 +233,45 @@ func (c *CachedSecrets) Invalidate(name string) {
 		c.entries[name] = e
 	}
 	c.mu.Unlock()
+}
+
+// RotatingSecret is the stored form of a secret that verifies signatures
+// (the Retell API key, the Cal.com webhook secret). During a rotation it
+// holds both values, so requests signed with either verify and no call is
+// dropped while the sender switches over:
+//
+//	{"current": "<new>", "previous": "<old>"}
+//
+// Outside a rotation it is {"current": "<value>"} or just the plain value.
+type RotatingSecret struct {
+	Current  string `json:"current"`
+	Previous string `json:"previous,omitempty"`
+}
+
+// ParseRotatingSecret reads a stored verification secret and returns the
+// values that verify, current first. A JSON object must name "current" and
+// nothing but "current" and "previous": a misspelt "previous" would end a
+// rotation window early and drop calls, so it is refused loudly.
+func ParseRotatingSecret(value string) ([]string, error) {
+	const op = "secrets.ParseRotatingSecret"
+	if !strings.HasPrefix(strings.TrimSpace(value), "{") {
+		if value == "" {
+			return nil, booking.Errorf(booking.KindInternal, op, "secret is empty")
+		}
+		return []string{value}, nil
+	}
+	var s RotatingSecret
+	dec := json.NewDecoder(strings.NewReader(value))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&s); err != nil || dec.More() {
+		// The decoder's message may quote the value: never pass it on.
+		return nil, booking.Errorf(booking.KindInternal, op, `secret is not {"current": "...", "previous": "..."}`)
+	}
+	if s.Current == "" {
+		return nil, booking.Errorf(booking.KindInternal, op, `secret has no "current" value`)
+	}
+	if s.Previous == "" || s.Previous == s.Current {
+		return []string{s.Current}, nil
+	}
+	return []string{s.Current, s.Previous}, nil
 }

@@ -2,11 +2,9 @@ package platform
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
-	"net/http/httptest"
 	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -14,65 +12,71 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/telefonagent/gateway/shared/booking"
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 func init() { os.Setenv("AWS_EC2_METADATA_DISABLED", "true") }
 
-// fakeSM speaks the Secrets Manager JSON 1.1 protocol for GetSecretValue.
-type fakeSM struct {
-	calls   atomic.Int64
-	mu      sync.Mutex
-	secrets map[string]string
-	fail    int           // HTTP status to answer with, 0 = serve
-	delay   time.Duration // per request, to make concurrent misses overlap
+// smOnMoto is Secrets Manager on moto behind a proxy that counts calls
+// and can fail or slow them; the SDK client makes one attempt per call.
+type smOnMoto struct {
+	proxy *testenv.FaultProxy
+	api   *secretsmanager.Client // through the proxy
 }
 
-func (f *fakeSM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	f.calls.Add(1)
-	if r.Header.Get("X-Amz-Target") != "secretsmanager.GetSecretValue" || !strings.HasPrefix(r.Header.Get("Authorization"), "AWS4-HMAC-SHA256") {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	time.Sleep(f.delay)
-	var in struct{ SecretId string }
-	if err := json.NewDecoder(r.Body).Decode(&in); err != nil {
-		w.WriteHeader(http.StatusBadRequest)
-		return
-	}
-	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
-	f.mu.Lock()
-	fail := f.fail
-	v, ok := f.secrets[in.SecretId]
-	f.mu.Unlock()
-	if fail != 0 {
-		w.WriteHeader(fail)
-		w.Write([]byte(`{"__type":"InternalServiceError","message":"boom"}`))
-		return
-	}
-	if !ok {
-		w.WriteHeader(http.StatusBadRequest)
-		w.Write([]byte(`{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}`))
-		return
-	}
-	json.NewEncoder(w).Encode(map[string]any{"ARN": "arn:aws:secretsmanager:eu-central-1:1:secret:" + in.SecretId, "Name": in.SecretId, "SecretString": v, "VersionId": "v1"})
+func newSMOnMoto(t *testing.T) *smOnMoto {
+	t.Helper()
+	p := testenv.NewFaultProxy(t)
+	return &smOnMoto{proxy: p, api: secretsmanager.NewFromConfig(testenv.AWSConfig(p.URL))}
 }
 
-func (f *fakeSM) setFail(status int) { f.mu.Lock(); f.fail = status; f.mu.Unlock() }
-
-func newSMClient(t *testing.T, h http.Handler) *secretsmanager.Client {
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return secretsmanager.New(secretsmanager.Options{
-		Region:           "eu-central-1",
-		Credentials:      credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
-		BaseEndpoint:     aws.String(srv.URL),
-		RetryMaxAttempts: 1, // count exactly one HTTP call per fetch
+// create makes a secret with a unique name and deletes it after the test.
+func (m *smOnMoto) create(t *testing.T, base, value string) string {
+	t.Helper()
+	name := testenv.UniqueName("telefonagent/test/" + base)
+	if _, err := m.api.CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: aws.String(name), SecretString: aws.String(value)}); err != nil {
+		t.Fatalf("create secret on moto: %v", err)
+	}
+	t.Cleanup(func() {
+		_, _ = m.api.DeleteSecret(context.Background(), &secretsmanager.DeleteSecretInput{SecretId: aws.String(name), ForceDeleteWithoutRecovery: aws.Bool(true)})
 	})
+	return name
 }
+
+// rotate does what a rotation function does: stage the new value as
+// AWSPENDING, then move AWSCURRENT to it (the old version becomes
+// AWSPREVIOUS). pending runs between the two steps.
+func (m *smOnMoto) rotate(t *testing.T, name, value string, pending func()) {
+	t.Helper()
+	ctx := context.Background()
+	cur, err := m.api.DescribeSecret(ctx, &secretsmanager.DescribeSecretInput{SecretId: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var old string
+	for id, stages := range cur.VersionIdsToStages {
+		if slices.Contains(stages, "AWSCURRENT") {
+			old = id
+		}
+	}
+	token := "rotation-" + testenv.RandomHex(16) // ClientRequestToken: 32 to 64 characters
+	if _, err := m.api.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(name), SecretString: aws.String(value),
+		ClientRequestToken: aws.String(token), VersionStages: []string{"AWSPENDING"}}); err != nil {
+		t.Fatalf("put pending: %v", err)
+	}
+	if pending != nil {
+		pending()
+	}
+	if _, err := m.api.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(name),
+		VersionStage: aws.String("AWSCURRENT"), MoveToVersionId: aws.String(token), RemoveFromVersionId: aws.String(old)}); err != nil {
+		t.Fatalf("move AWSCURRENT: %v", err)
+	}
+}
+
+func (m *smOnMoto) calls() int { return m.proxy.Calls("GetSecretValue") }
 
 type manualClock struct {
 	mu sync.Mutex
@@ -83,9 +87,12 @@ func (c *manualClock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); r
 func (c *manualClock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
 func TestSecretsManagerCache(t *testing.T) {
-	fake := &fakeSM{secrets: map[string]string{"telefonagent/dev/retell-api-key": "key_abc"}, delay: 20 * time.Millisecond}
+	m := newSMOnMoto(t)
+	name := m.create(t, "retell-api-key", "key_abc")
+	// Slow every call a little so that the concurrent misses overlap.
+	m.proxy.SetFault(func(string) (int, string) { time.Sleep(20 * time.Millisecond); return 0, "" })
 	clock := &manualClock{t: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
-	s := NewSecretsManager(newSMClient(t, fake), CacheOptions{TTL: 5 * time.Minute, Grace: time.Hour, Clock: clock})
+	s := NewSecretsManager(m.api, CacheOptions{TTL: 5 * time.Minute, Grace: time.Hour, Clock: clock})
 	ctx := context.Background()
 
 	// 20 concurrent misses make one call.
@@ -95,7 +102,7 @@ func TestSecretsManagerCache(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			v, err := s.Get(ctx, "telefonagent/dev/retell-api-key")
+			v, err := s.Get(ctx, name)
 			if err == nil && v != "key_abc" {
 				err = &booking.Error{Kind: booking.KindInternal, Message: "wrong value " + v}
 			}
@@ -109,40 +116,38 @@ func TestSecretsManagerCache(t *testing.T) {
 	for err := range errs {
 		t.Fatal(err)
 	}
-	if n := fake.calls.Load(); n != 1 {
+	if n := m.calls(); n != 1 {
 		t.Fatalf("concurrent misses made %d calls, want 1", n)
 	}
 
 	// Within TTL: served from cache.
 	clock.Add(4 * time.Minute)
-	if v, err := s.Get(ctx, "telefonagent/dev/retell-api-key"); err != nil || v != "key_abc" {
+	if v, err := s.Get(ctx, name); err != nil || v != "key_abc" {
 		t.Fatal(v, err)
 	}
-	if n := fake.calls.Load(); n != 1 {
+	if n := m.calls(); n != 1 {
 		t.Fatalf("cached read made a call (%d)", n)
 	}
 
-	// After TTL: fetched again, new value visible (rotation).
-	fake.mu.Lock()
-	fake.secrets["telefonagent/dev/retell-api-key"] = "key_rotated"
-	fake.mu.Unlock()
+	// After TTL: fetched again, the rotated value is visible.
+	m.rotate(t, name, "key_rotated", nil)
 	clock.Add(2 * time.Minute)
-	if v, err := s.Get(ctx, "telefonagent/dev/retell-api-key"); err != nil || v != "key_rotated" {
+	if v, err := s.Get(ctx, name); err != nil || v != "key_rotated" {
 		t.Fatal(v, err)
 	}
-	if n := fake.calls.Load(); n != 2 {
+	if n := m.calls(); n != 2 {
 		t.Fatalf("expired read: %d calls, want 2", n)
 	}
 
 	// Refresh fails: the stale value is served within the grace period...
-	fake.setFail(http.StatusInternalServerError)
+	m.proxy.SetFault(func(string) (int, string) { return http.StatusInternalServerError, "InternalServiceError" })
 	clock.Add(10 * time.Minute)
-	if v, err := s.Get(ctx, "telefonagent/dev/retell-api-key"); err != nil || v != "key_rotated" {
+	if v, err := s.Get(ctx, name); err != nil || v != "key_rotated" {
 		t.Fatalf("stale value not served: %q %v", v, err)
 	}
 	// ...and after it the error surfaces as Transient.
 	clock.Add(2 * time.Hour)
-	_, err := s.Get(ctx, "telefonagent/dev/retell-api-key")
+	_, err := s.Get(ctx, name)
 	if booking.KindOf(err) != booking.KindTransient {
 		t.Fatalf("want transient error after grace, got %v", err)
 	}
@@ -151,25 +156,104 @@ func TestSecretsManagerCache(t *testing.T) {
 	}
 
 	// Recovery.
-	fake.setFail(0)
-	if v, err := s.Get(ctx, "telefonagent/dev/retell-api-key"); err != nil || v != "key_rotated" {
+	m.proxy.SetFault(nil)
+	if v, err := s.Get(ctx, name); err != nil || v != "key_rotated" {
 		t.Fatal(v, err)
 	}
 }
 
+// A rotation as Secrets Manager runs it (AWSPENDING, then AWSCURRENT moves
+// and the old version becomes AWSPREVIOUS): the cache never hands out the
+// pending value, picks up the new one once its TTL has run out, and no
+// caller sees an error while it happens.
+func TestSecretsManagerRotation(t *testing.T) {
+	m := newSMOnMoto(t)
+	name := m.create(t, "calcom-webhook-secret", "whsec_old")
+	clock := &manualClock{t: time.Date(2026, 11, 5, 10, 0, 0, 0, time.UTC)}
+	const ttl = 5 * time.Minute
+	s := NewSecretsManager(m.api, CacheOptions{TTL: ttl, Clock: clock})
+	ctx := context.Background()
+	if v, err := s.Get(ctx, name); err != nil || v != "whsec_old" {
+		t.Fatal(v, err)
+	}
+
+	// Callers keep reading all through the rotation, with the cache
+	// expiring under them again and again.
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var failures []error
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := s.Get(ctx, name)
+				mu.Lock()
+				if err != nil {
+					failures = append(failures, err)
+				}
+				seen[v]++
+				mu.Unlock()
+			}
+		}()
+	}
+	expire := func() { clock.Add(ttl) }
+	expire()
+	m.rotate(t, name, "whsec_new", func() {
+		// Staged but not current: after the TTL the old value is still served.
+		expire()
+		if v, err := s.Get(ctx, name); err != nil || v != "whsec_old" {
+			t.Errorf("during AWSPENDING: %q %v", v, err)
+		}
+	})
+	// Moved, but the cached value is younger than the TTL: still the old one.
+	if v, _ := s.Get(ctx, name); v != "whsec_old" && v != "whsec_new" {
+		t.Errorf("after the move: %q", v)
+	}
+	expire()
+	if v, err := s.Get(ctx, name); err != nil || v != "whsec_new" {
+		t.Errorf("after the TTL: %q %v", v, err)
+	}
+	close(stop)
+	wg.Wait()
+	if len(failures) > 0 {
+		t.Fatalf("%d reads failed during the rotation, first: %v", len(failures), failures[0])
+	}
+	for v := range seen {
+		if v != "whsec_old" && v != "whsec_new" {
+			t.Fatalf("a reader saw %q", v)
+		}
+	}
+	// Secrets Manager keeps the old value as AWSPREVIOUS (the cache reads
+	// AWSCURRENT only; the rotation window lives in the value, see
+	// ParseRotatingSecret).
+	prev, err := m.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(name), VersionStage: aws.String("AWSPREVIOUS")})
+	if err != nil || aws.ToString(prev.SecretString) != "whsec_old" {
+		t.Fatalf("AWSPREVIOUS: %v", err)
+	}
+}
+
 func TestSecretsManagerErrors(t *testing.T) {
-	fake := &fakeSM{secrets: map[string]string{}}
-	s := NewSecretsManager(newSMClient(t, fake), CacheOptions{})
-	_, err := s.Get(context.Background(), "no-such-secret")
+	m := newSMOnMoto(t)
+	s := NewSecretsManager(m.api, CacheOptions{})
+	missing := testenv.UniqueName("no-such-secret")
+	_, err := s.Get(context.Background(), missing)
 	if booking.KindOf(err) != booking.KindInternal || !strings.Contains(err.Error(), "ResourceNotFoundException") {
 		t.Fatalf("missing secret: want internal (config) error, got %v", err)
 	}
-	fake.setFail(http.StatusServiceUnavailable)
-	_, err = s.Get(context.Background(), "no-such-secret")
+	m.proxy.SetFault(func(string) (int, string) { return http.StatusServiceUnavailable, "ServiceUnavailable" })
+	_, err = s.Get(context.Background(), missing)
 	if booking.KindOf(err) != booking.KindTransient {
 		t.Fatalf("503: want transient, got %v", err)
 	}
-	if n := fake.calls.Load(); n != 2 {
+	if n := m.calls(); n != 2 {
 		t.Fatalf("errors must not be cached: %d calls", n)
 	}
 }
@@ -240,24 +324,45 @@ func TestEnvAndMapSecrets(t *testing.T) {
 // The production constructor picks region, credentials and endpoint from
 // the environment as on Lambda.
 func TestNewAWSSecretsFromEnvironment(t *testing.T) {
-	fake := &fakeSM{secrets: map[string]string{"pii-keys": `{"k1":"..."}`}}
-	srv := httptest.NewServer(fake)
-	defer srv.Close()
-	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
-	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
-	t.Setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", srv.URL)
-	s, err := NewAWSSecrets(context.Background(), "eu-central-1", CacheOptions{})
+	m := newSMOnMoto(t)
+	name := m.create(t, "pii-keys", `{"k1":"..."}`)
+	testenv.SetAWSEnv(t, m.proxy.URL)
+	s, err := NewAWSSecrets(context.Background(), testenv.AWSRegion, CacheOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
-		if v, err := s.Get(context.Background(), "pii-keys"); err != nil || v != `{"k1":"..."}` {
+		if v, err := s.Get(context.Background(), name); err != nil || v != `{"k1":"..."}` {
 			t.Fatal(v, err)
 		}
 	}
-	if fake.calls.Load() != 1 {
-		t.Fatalf("calls %d", fake.calls.Load())
+	if m.calls() != 1 {
+		t.Fatalf("calls %d", m.calls())
+	}
+}
+
+func TestParseRotatingSecret(t *testing.T) {
+	for in, want := range map[string][]string{
+		"key_plain":             {"key_plain"},
+		`{"current":"key_new"}`: {"key_new"},
+		`{"current":"key_new","previous":"key_old"}`:  {"key_new", "key_old"},
+		` {"previous":"key_old","current":"key_new"}`: {"key_new", "key_old"},
+		`{"current":"same","previous":"same"}`:        {"same"},
+		`{"current":"key_new","previous":""}`:         {"key_new"},
+	} {
+		got, err := ParseRotatingSecret(in)
+		if err != nil || !slices.Equal(got, want) {
+			t.Errorf("%s: %v %v, want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", `{"previous":"key_old"}`, `{"current":""}`, `{"current":"k","pervious":"key_old"}`,
+		`{"current":"k"} {"current":"x"}`, `{"current":`, `{"current":42}`} {
+		_, err := ParseRotatingSecret(in)
+		if booking.KindOf(err) != booking.KindInternal {
+			t.Errorf("%q: want a configuration error, got %v", in, err)
+		}
+		if err != nil && (strings.Contains(err.Error(), "key_old") || strings.Contains(err.Error(), `"x"`)) {
+			t.Errorf("%q: the error quotes the secret: %v", in, err)
+		}
 	}
 }

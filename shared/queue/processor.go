@@ -39,7 +39,9 @@ func (b Backoff) Ceiling(receive int) time.Duration {
 // Cal.com outage of a few minutes is ridden out before the DLQ.
 var DefaultBackoff = Backoff{Base: time.Minute, Max: 15 * time.Minute}
 
-// DefaultMaxReceives matches the retry queue's maxReceiveCount (design §8).
+// DefaultMaxReceives is the retry queue's maxReceiveCount as infra deploys it
+// (TestRedriveThresholdMatchesInfra holds the two together): the receive
+// after it moves a message to the DLQ.
 const DefaultMaxReceives = 5
 
 // maxVisibility is the longest visibility timeout SQS accepts.

@@ -5,19 +5,21 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"os"
+	"regexp"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/telefonagent/gateway/shared/booking"
 	"github.com/telefonagent/gateway/shared/queue"
-	"github.com/telefonagent/gateway/shared/queue/sqsfake"
+	"github.com/telefonagent/gateway/shared/queue/sqstest"
+	"github.com/telefonagent/gateway/shared/testenv"
 )
 
 var t0 = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
@@ -28,69 +30,37 @@ type fakeTime struct {
 }
 
 func (c *fakeTime) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *fakeTime) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
+// sqsEnv is a retry queue and its DLQ on moto, redriven after
+// queue.DefaultMaxReceives receives (the value infra gives the real queue),
+// reached through a proxy that counts calls and can inject faults.
 type sqsEnv struct {
-	fake        *sqsfake.Server
-	client      *sqs.Client
-	clock       *fakeTime
-	url, dlqURL string
-	queue, dlq  *queue.SQS
+	proxy      *testenv.FaultProxy
+	client     *sqs.Client
+	clock      *fakeTime
+	main, dead testenv.Queue
+	queue, dlq *queue.SQS
+	esm        sqstest.ESM
 }
 
-func newSQSEnv(t *testing.T) *sqsEnv {
+func newSQSEnv(t *testing.T, visibility time.Duration) *sqsEnv {
 	t.Helper()
-	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	clock := &fakeTime{t: t0}
-	fake := sqsfake.New(clock.Now)
-	t.Cleanup(fake.Close)
-	dlqURL := fake.CreateQueue("retry-dlq", sqsfake.QueueOptions{})
-	url := fake.CreateQueue("retry", sqsfake.QueueOptions{VisibilityTimeout: 180 * time.Second, DeadLetterQueue: "retry-dlq", MaxReceiveCount: 5})
-	c := fake.Client()
-	return &sqsEnv{fake: fake, client: c, clock: clock, url: url, dlqURL: dlqURL,
-		queue: queue.NewSQS(c, url, clock), dlq: queue.NewSQS(c, dlqURL, clock)}
-}
-
-// poll does what the Lambda event source mapping does: receive a batch,
-// hand it to the processor, delete what was not reported as failed.
-func (e *sqsEnv) poll(t *testing.T, p *queue.Processor) int {
-	t.Helper()
-	ctx := context.Background()
-	out, err := e.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
-		QueueUrl: aws.String(e.url), MaxNumberOfMessages: 10,
-		MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
-		MessageAttributeNames:       []string{"All"},
+	proxy := testenv.NewFaultProxy(t)
+	c := sqs.NewFromConfig(testenv.AWSConfig(proxy.URL))
+	dead := testenv.CreateQueue(t, c, "retry-dlq", nil)
+	main := testenv.CreateQueue(t, c, "retry", map[string]string{
+		"VisibilityTimeout": strconv.Itoa(int(visibility / time.Second)),
+		"RedrivePolicy":     testenv.RedrivePolicy(dead.ARN, queue.DefaultMaxReceives),
 	})
-	if err != nil {
-		t.Fatalf("receive: %v", err)
-	}
-	if len(out.Messages) == 0 {
-		return 0
-	}
-	var ev events.SQSEvent
-	for _, m := range out.Messages {
-		ev.Records = append(ev.Records, queue.RecordFromSQS(m, "arn:aws:sqs:us-east-1:000000000000:retry"))
-	}
-	resp, err := p.Handle(ctx, ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	failed := map[string]bool{}
-	for _, f := range resp.BatchItemFailures {
-		failed[f.ItemIdentifier] = true
-	}
-	for _, r := range ev.Records {
-		if !failed[r.MessageId] {
-			if _, err := e.client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: aws.String(e.url), ReceiptHandle: aws.String(r.ReceiptHandle)}); err != nil {
-				t.Fatalf("delete: %v", err)
-			}
-		}
-	}
-	return len(out.Messages)
+	clock := &fakeTime{t: t0}
+	return &sqsEnv{proxy: proxy, client: c, clock: clock, main: main, dead: dead,
+		queue: queue.NewSQS(c, main.URL, clock), dlq: queue.NewSQS(c, dead.URL, clock),
+		esm: sqstest.ESM{Client: c, Queue: main}}
+}
+
+func (e *sqsEnv) total(t *testing.T, q testenv.Queue) int {
+	v, f, d := testenv.QueueCounts(t, e.client, q.URL)
+	return v + f + d
 }
 
 func newJob(t *testing.T, typ string) queue.Job {
@@ -102,8 +72,23 @@ func newJob(t *testing.T, typ string) queue.Job {
 	return j
 }
 
+// The redrive threshold of the queues here is the one infra deploys.
+func TestRedriveThresholdMatchesInfra(t *testing.T) {
+	src, err := os.ReadFile(testenv.ModuleRoot(t) + "/infra/app.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`MaxReceiveCount:\s*(?:jsii\.Number\((\d+)\)|jsii\.Number\(float64\(queue\.DefaultMaxReceives\)\))`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("infra/app.go sets no MaxReceiveCount on the retry queue that this test understands")
+	}
+	if len(m[1]) > 0 && string(m[1]) != strconv.Itoa(queue.DefaultMaxReceives) {
+		t.Fatalf("infra redrives after %s receives, queue.DefaultMaxReceives is %d", m[1], queue.DefaultMaxReceives)
+	}
+}
+
 func TestSQSPublishAndProcess(t *testing.T) {
-	e := newSQSEnv(t)
+	e := newSQSEnv(t, 30*time.Second)
 	ctx := context.Background()
 	j := newJob(t, queue.TypeCancel)
 	if err := e.queue.Publish(ctx, j); err != nil {
@@ -117,92 +102,104 @@ func TestSQSPublishAndProcess(t *testing.T) {
 		got = append(got, j)
 		return nil
 	}}, queue.ProcessorOptions{Clock: e.clock, Visibility: e.queue, Dedup: queue.NewMemoryDedup()})
-	if e.poll(t, p) != 1 {
+	if e.esm.Poll(t, p) != 1 {
 		t.Fatal("nothing received")
 	}
 	if len(got) != 1 || got[0].ID != j.ID || got[0].Attempt != 1 || string(got[0].Payload) != `{"uid":"bk_1"}` {
 		t.Fatalf("handler saw %+v", got)
 	}
-	if v, f, d := e.fake.Counts("retry"); v+f+d != 0 {
-		t.Fatalf("message not deleted: %d/%d/%d", v, f, d)
+	if n := e.total(t, e.main); n != 0 {
+		t.Fatalf("message not deleted: %d left", n)
 	}
 }
 
 func TestSQSMessageAttributesAndDelay(t *testing.T) {
-	e := newSQSEnv(t)
+	e := newSQSEnv(t, 30*time.Second)
 	ctx := context.Background()
-	j := newJob(t, queue.TypePrefetch)
+	later := newJob(t, queue.TypePrefetch)
 	nb := t0.Add(90 * time.Second)
-	j.NotBefore = &nb
-	if err := e.queue.Publish(ctx, j); err != nil {
+	later.NotBefore = &nb
+	if err := e.queue.Publish(ctx, later); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, delayed := e.fake.Counts("retry"); delayed != 1 {
+	if _, _, delayed := testenv.QueueCounts(t, e.client, e.main.URL); delayed != 1 {
 		t.Fatalf("not delayed")
 	}
-	e.clock.Advance(90 * time.Second)
-	out, err := e.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(e.url), MessageAttributeNames: []string{"All"}})
-	if err != nil || len(out.Messages) != 1 {
-		t.Fatalf("receive: %v, %d", err, len(out.Messages))
+	if msgs := e.esm.Receive(t); len(msgs) != 0 {
+		t.Fatalf("a job 90 s in the future was delivered at once")
 	}
-	a := out.Messages[0].MessageAttributes
+	now := newJob(t, queue.TypePrefetch)
+	if err := e.queue.Publish(ctx, now); err != nil {
+		t.Fatal(err)
+	}
+	msgs := e.esm.Receive(t)
+	if len(msgs) != 1 {
+		t.Fatalf("received %d, want the undelayed job", len(msgs))
+	}
+	a := msgs[0].MessageAttributes
 	if aws.ToString(a[queue.AttrJobType].StringValue) != queue.TypePrefetch || aws.ToString(a[queue.AttrTenantID].StringValue) != "salon-a" ||
-		aws.ToString(a[queue.AttrJobID].StringValue) != j.ID {
+		aws.ToString(a[queue.AttrJobID].StringValue) != now.ID {
 		t.Fatalf("attributes %+v", a)
 	}
 }
 
-// Transient failures through the real SDK: each receive pushes visibility
-// out by the backoff; after 5 receives the fake's redrive policy moves the
-// message to the DLQ and OnFinalFailure has been called once.
+// Transient failures through the real SDK and SQS: each failed receive
+// asks for the backoff's visibility (jitter picks the delay; here 0, so the
+// test need not wait for it), and after DefaultMaxReceives receives SQS's
+// redrive policy moves the message to the DLQ; OnFinalFailure ran once.
 func TestSQSTransientRetriesThenDLQ(t *testing.T) {
-	e := newSQSEnv(t)
+	e := newSQSEnv(t, time.Second)
 	ctx := context.Background()
 	j := newJob(t, queue.TypeCreateBooking)
 	if err := e.queue.Publish(ctx, j); err != nil {
 		t.Fatal(err)
 	}
 	var finals []string
+	var ceilings []time.Duration
+	runs := 0
 	p := queue.NewProcessor(map[string]queue.HandlerFunc{queue.TypeCreateBooking: func(context.Context, queue.Job) error {
+		runs++
 		return booking.Errorf(booking.KindTransient, "calcom.CreateBooking", "timeout")
 	}}, queue.ProcessorOptions{
 		Clock: e.clock, Visibility: e.queue, Dedup: queue.NewMemoryDedup(),
 		Backoff:        queue.Backoff{Base: 10 * time.Second, Max: time.Minute},
-		Jitter:         func(c time.Duration) time.Duration { return c },
+		Jitter:         func(c time.Duration) time.Duration { ceilings = append(ceilings, c); return 0 },
 		OnFinalFailure: func(_ context.Context, j queue.Job, _ error) { finals = append(finals, j.ID) },
 	})
-	backoffs := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 60 * time.Second}
-	for receive := 1; receive <= 5; receive++ {
-		if e.poll(t, p) != 1 {
+	for receive := 1; receive <= queue.DefaultMaxReceives; receive++ {
+		if e.esm.Poll(t, p) != 1 {
 			t.Fatalf("receive %d: message not delivered", receive)
 		}
-		if receive <= len(backoffs) {
-			e.clock.Advance(backoffs[receive-1] - time.Second)
-			if e.poll(t, p) != 0 {
-				t.Fatalf("receive %d: visible before its backoff of %v ran out", receive, backoffs[receive-1])
-			}
-			e.clock.Advance(time.Second)
+	}
+	// The last receive left it in flight for the queue's visibility
+	// timeout (1 s); the next receive after that hands it to the DLQ.
+	e.esm.WaitSeconds = 2
+	for i := 0; i < 10 && e.total(t, e.dead) == 0; i++ {
+		if e.esm.Poll(t, p) != 0 {
+			t.Fatal("delivered once more than maxReceiveCount")
 		}
 	}
-	if len(finals) != 1 || finals[0] != j.ID {
-		t.Fatalf("final failures %v", finals)
+	if n, _ := e.dlq.QueueDepth(ctx); n != 1 || e.total(t, e.main) != 0 {
+		t.Fatalf("DLQ depth %d, queue %d", n, e.total(t, e.main))
 	}
-	e.clock.Advance(180 * time.Second) // the queue's default visibility after the last failure
-	if e.poll(t, p) != 0 {
-		t.Fatal("delivered a 6th time")
+	if runs != queue.DefaultMaxReceives || len(finals) != 1 || finals[0] != j.ID {
+		t.Fatalf("runs %d, final failures %v", runs, finals)
 	}
-	if n, _ := e.dlq.QueueDepth(ctx); n != 1 {
-		t.Fatalf("DLQ depth %d", n)
+	want := []time.Duration{10 * time.Second, 20 * time.Second, 40 * time.Second, 60 * time.Second}
+	if len(ceilings) != len(want) || e.proxy.Calls("ChangeMessageVisibility") != len(want) {
+		t.Fatalf("backoff ceilings %v, visibility changes %d", ceilings, e.proxy.Calls("ChangeMessageVisibility"))
 	}
-	if e.fake.Calls("ChangeMessageVisibility") != 4 {
-		t.Fatalf("visibility changes %d", e.fake.Calls("ChangeMessageVisibility"))
+	for i := range want {
+		if ceilings[i] != want[i] {
+			t.Fatalf("backoff ceilings %v, want %v", ceilings, want)
+		}
 	}
 }
 
 func TestSQSPoisonDeadLetteredAtOnce(t *testing.T) {
-	e := newSQSEnv(t)
+	e := newSQSEnv(t, 30*time.Second)
 	ctx := context.Background()
-	if _, err := e.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.url), MessageBody: aws.String("not a job")}); err != nil {
+	if _, err := e.client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(e.main.URL), MessageBody: aws.String("not a job")}); err != nil {
 		t.Fatal(err)
 	}
 	finals := 0
@@ -210,9 +207,9 @@ func TestSQSPoisonDeadLetteredAtOnce(t *testing.T) {
 		Clock: e.clock, Visibility: e.queue, DeadLetter: e.dlq,
 		OnFinalFailure: func(context.Context, queue.Job, error) { finals++ },
 	})
-	e.poll(t, p)
-	if v, f, d := e.fake.Counts("retry"); v+f+d != 0 {
-		t.Fatal("poison message still in the queue")
+	e.esm.Poll(t, p)
+	if n := e.total(t, e.main); n != 0 {
+		t.Fatalf("poison message still in the queue (%d)", n)
 	}
 	if n, _ := e.dlq.QueueDepth(ctx); n != 1 || finals != 1 {
 		t.Fatalf("DLQ depth %d finals %d", n, finals)
@@ -220,9 +217,9 @@ func TestSQSPoisonDeadLetteredAtOnce(t *testing.T) {
 }
 
 func TestSQSErrorsAreTransient(t *testing.T) {
-	e := newSQSEnv(t)
+	e := newSQSEnv(t, 30*time.Second)
 	ctx := context.Background()
-	e.fake.Fault = func(op string) (int, string) { return http.StatusInternalServerError, "InternalError" }
+	e.proxy.SetFault(func(op string) (int, string) { return http.StatusInternalServerError, "InternalError" })
 	err := e.queue.Publish(ctx, newJob(t, queue.TypeCancel))
 	if booking.KindOf(err) != booking.KindTransient {
 		t.Fatalf("publish: %v", err)
@@ -237,16 +234,17 @@ func TestSQSErrorsAreTransient(t *testing.T) {
 	if err := e.queue.ChangeVisibility(ctx, "x", time.Second); booking.KindOf(err) != booking.KindTransient {
 		t.Fatalf("visibility: %v", err)
 	}
-	e.fake.Fault = nil
-	missing := queue.NewSQS(e.client, e.fake.URL+"/000000000000/nope", nil)
-	if err := missing.Publish(ctx, newJob(t, queue.TypeCancel)); !errors.As(err, &api) || api.ErrorCode() != "AWS.SimpleQueueService.NonExistentQueue" {
+	e.proxy.SetFault(nil)
+	missing := queue.NewSQS(e.client, e.main.URL+"-nope", nil)
+	if err := missing.Publish(ctx, newJob(t, queue.TypeCancel)); booking.KindOf(err) != booking.KindTransient ||
+		!errors.As(err, &api) || api.ErrorCode() != "AWS.SimpleQueueService.NonExistentQueue" {
 		t.Fatalf("missing queue: %v", err)
 	}
 	// Invalid jobs never reach the network.
 	bad := newJob(t, queue.TypeCancel)
 	bad.Type = ""
-	before := e.fake.Calls("SendMessage")
-	if err := e.queue.Publish(ctx, bad); booking.KindOf(err) != booking.KindInvalid || e.fake.Calls("SendMessage") != before {
+	before := e.proxy.Calls("SendMessage")
+	if err := e.queue.Publish(ctx, bad); booking.KindOf(err) != booking.KindInvalid || e.proxy.Calls("SendMessage") != before {
 		t.Fatalf("invalid job: %v", err)
 	}
 }

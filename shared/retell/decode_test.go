@@ -374,7 +374,7 @@ func TestSignatureID(t *testing.T) {
 		t.Fatalf("SignatureID(%q) = %q %v", sig, id, ok)
 	}
 	// Every spelling Verify accepts as this signature has the same id.
-	v := Verifier{APIKey: "key_x", Clock: booking.FixedClock(time.UnixMilli(sampleTS))}
+	v := Verifier{Keys: []string{"key_x"}, Clock: booking.FixedClock(time.UnixMilli(sampleTS))}
 	for _, alt := range []string{" " + sig + " ", "V=" + sig[2:], "v=000" + sig[2:], strings.ToUpper(sig[:len(sig)-64]) + strings.ToUpper(sig[len(sig)-64:])} {
 		if err := v.Verify(body, strings.TrimSpace(alt)); err != nil {
 			t.Fatalf("%q does not verify: %v", alt, err)

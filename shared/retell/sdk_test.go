@@ -77,7 +77,7 @@ func TestOfficialSDKSignaturesVerify(t *testing.T) {
 			if header != Sign(body, key, ts) {
 				t.Fatalf("SDK header %s differs from ours %s", header, Sign(body, key, ts))
 			}
-			v := Verifier{APIKey: key, Clock: booking.SystemClock}
+			v := Verifier{Keys: []string{key}, Clock: booking.SystemClock}
 			if err := v.Verify(body, header); err != nil {
 				t.Fatalf("SDK signature rejected: %v", err)
 			}
@@ -93,7 +93,7 @@ func TestOfficialSDKSignaturesVerify(t *testing.T) {
 			if err := v.Verify(changed, header); booking.KindOf(err) != booking.KindUnauthorized {
 				t.Fatalf("one-byte change accepted: %v", err)
 			}
-			if err := (Verifier{APIKey: key + "x"}).Verify(body, header); booking.KindOf(err) != booking.KindUnauthorized {
+			if err := (Verifier{Keys: []string{key + "x"}}).Verify(body, header); booking.KindOf(err) != booking.KindUnauthorized {
 				t.Fatalf("wrong key accepted: %v", err)
 			}
 		})
@@ -108,7 +108,7 @@ func TestOfficialSDKSignaturesVerify(t *testing.T) {
 			t.Fatal(err)
 		}
 		header := runSign(t, node, dir, script, keys[0], file, "")
-		if err := (Verifier{APIKey: keys[0]}).Verify(body, header); err != nil {
+		if err := (Verifier{Keys: []string{keys[0]}}).Verify(body, header); err != nil {
 			t.Fatalf("SDK signature with its own clock rejected: %v", err)
 		}
 	})

@@ -39,8 +39,12 @@ const maxSafeInteger = 1<<53 - 1
 // Retell API key with the webhook badge; there is no separate secret. The
 // body must be the raw bytes as received (base64-decoded for API Gateway),
 // never re-serialised JSON; GET/DELETE custom functions sign the empty body.
+//
+// Keys holds every key that verifies: one, or during a key rotation the new
+// and the old one (a signature by either is accepted, as if the SDK's
+// verify had been called with each).
 type Verifier struct {
-	APIKey string
+	Keys   []string
 	Clock  booking.Clock // nil = booking.SystemClock
 	Window time.Duration // 0 = DefaultWindow
 }
@@ -50,7 +54,7 @@ type Verifier struct {
 // echoes the header or the body; a verifier without a key is KindInternal.
 func (v Verifier) Verify(body []byte, header string) error {
 	const op = "retell.Verify"
-	if v.APIKey == "" {
+	if !hasKey(v.Keys) {
 		// An empty HMAC key is computable by anyone: refuse, loudly.
 		return booking.Errorf(booking.KindInternal, op, "retell API key not configured")
 	}
@@ -76,10 +80,21 @@ func (v Verifier) Verify(body []byte, header string) error {
 	case -d > window.Milliseconds():
 		return booking.Errorf(booking.KindUnauthorized, op, "signature timestamp in the future")
 	}
-	if !hmac.Equal(mac(body, v.APIKey, ts), digest[:]) {
-		return booking.Errorf(booking.KindUnauthorized, op, "signature mismatch")
+	for _, key := range v.Keys {
+		if key != "" && hmac.Equal(mac(body, key, ts), digest[:]) {
+			return nil
+		}
 	}
-	return nil
+	return booking.Errorf(booking.KindUnauthorized, op, "signature mismatch")
+}
+
+func hasKey(keys []string) bool {
+	for _, k := range keys {
+		if k != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // Sign returns the header value Retell would send for body at tsMillis.

@@ -18,7 +18,7 @@ const (
 )
 
 func verifierAt(key string, nowMS int64) Verifier {
-	return Verifier{APIKey: key, Clock: booking.FixedClock(time.UnixMilli(nowMS)), Window: 5 * time.Minute}
+	return Verifier{Keys: []string{key}, Clock: booking.FixedClock(time.UnixMilli(nowMS)), Window: 5 * time.Minute}
 }
 
 // readSample reads a contract sample as exact bytes (trailing newline
@@ -71,7 +71,7 @@ func TestVerifyKnownAnswerVectors(t *testing.T) {
 				t.Fatalf("upper-case header rejected: %v", err)
 			}
 			// Against the real clock the vectors are long stale.
-			if err := (Verifier{APIKey: v.key}).Verify(body, v.header); booking.KindOf(err) != booking.KindUnauthorized {
+			if err := (Verifier{Keys: []string{v.key}}).Verify(body, v.header); booking.KindOf(err) != booking.KindUnauthorized {
 				t.Fatalf("stale vector accepted against the real clock: %v", err)
 			}
 		})

@@ -171,7 +171,7 @@ func (e *Env) ClientFor(context.Context, booking.Tenant) (*calcom.Client, error)
 // SetSyncer mounts s's webhook handler at URL, as API Gateway invokes it.
 func (e *Env) SetSyncer(s *calsync.Syncer) {
 	h := s.WebhookHandler(calsync.WebhookOptions{
-		Secret:  func(context.Context) (string, error) { return Secret, nil },
+		Secrets: func(context.Context) ([]string, error) { return []string{Secret}, nil },
 		Metrics: e.Metrics,
 	})
 	routes := []apigw.Route{{Method: http.MethodPost, Path: "/webhooks/calcom", Func: apigw.Wrap("calcom-webhook", h, apigw.Options{})}}
