@@ -26,8 +26,11 @@ type Config struct {
 	Stage   Stage
 	Account string
 	Region  string
-	// AZs are explicit so synth never needs an AZ lookup (which needs AWS).
-	AZs []string
+	// AZCount is how many availability zones the VPC spans (2 dev, 3 prod).
+	// Unless AZs pins them by name (context azs), the template takes them
+	// from Fn::GetAZs at deploy time, so it fits any account and region.
+	AZCount int
+	AZs     []string
 
 	// Domain, when set, gets a custom domain on the API with the ACM
 	// certificate CertificateARN (both or neither).
@@ -116,12 +119,13 @@ func ParseConfig(get func(key string) any) (Config, error) {
 	if !regionRE.MatchString(c.Region) {
 		return c, fmt.Errorf("context region=%q is not a region name", c.Region)
 	}
-	c.AZs = []string{c.Region + "a", c.Region + "b"}
+	c.AZCount = 2
 	if c.Prod() {
-		c.AZs = append(c.AZs, c.Region+"c")
+		c.AZCount = 3
 	}
 	if azs := str("azs", ""); azs != "" {
 		c.AZs = splitList(azs)
+		c.AZCount = len(c.AZs)
 	}
 	c.Domain = str("domain", "")
 	c.CertificateARN = str("certificateArn", "")

@@ -269,7 +269,6 @@ func NewData(scope constructs.Construct, id string, cfg Config, net *Network, pr
 		PreferredMaintenanceWindow: jsii.String("sun:03:30-sun:04:30"),
 		AutoMinorVersionUpgrade:    jsii.Bool(true),
 	})
-	d.Redis.Node().AddDependency(subnetGroup)
 	if !cfg.Prod() {
 		suppress(d.Redis, false, Suppression{ID: "AwsSolutions-AEC4", Reason: "dev runs one Redis node; prod has a replica with automatic failover (stage setting)."})
 	}

@@ -39,9 +39,15 @@ func NewNetwork(scope constructs.Construct, id string, cfg Config, props *awscdk
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	n := &Network{Stack: stack}
 
-	azs := make([]*string, len(cfg.AZs))
-	for i, az := range cfg.AZs {
-		azs[i] = jsii.String(az)
+	// AZs from Fn::GetAZs (resolved by CloudFormation in the deploying
+	// account) unless the context pins them by name.
+	azs := make([]*string, cfg.AZCount)
+	for i := range azs {
+		if len(cfg.AZs) > 0 {
+			azs[i] = jsii.String(cfg.AZs[i])
+		} else {
+			azs[i] = awscdk.Fn_Select(jsii.Number(float64(i)), awscdk.Fn_GetAzs(nil))
+		}
 	}
 	n.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(vpcCIDR)),

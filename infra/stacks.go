@@ -32,11 +32,17 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 			Tags: &map[string]*string{"project": jsii.String("telefonagent-gateway"), "stage": jsii.String(string(cfg.Stage))},
 		}
 	}
-	// The VPC names its AZs; seed the AZ lookup CDK still performs to check
-	// them, so synth never asks AWS (it must work offline, with no account).
-	azs := make([]any, len(cfg.AZs))
-	for i, az := range cfg.AZs {
-		azs[i] = az
+	// Seed the AZ lookup CDK performs for a stack with an environment, so
+	// synth never asks AWS (it must work offline, with no account). The VPC
+	// itself takes its AZs from Fn::GetAZs (or the pinned names).
+	azs := []any{}
+	for _, az := range cfg.AZs {
+		azs = append(azs, az)
+	}
+	if len(azs) == 0 {
+		for i := 0; i < cfg.AZCount; i++ {
+			azs = append(azs, cfg.Region+string(rune('a'+i)))
+		}
 	}
 	app.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", cfg.Account, cfg.Region)), azs)
 
@@ -49,6 +55,7 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 		return nil, err
 	}
 	ApplyNag(app)
+	markLambdaRoleDependency(app)
 	return s, nil
 }
 
