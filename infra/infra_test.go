@@ -26,7 +26,8 @@ func TestMain(m *testing.M) {
 // synthesized is one stage's stacks and their templates as plain JSON.
 type synthesized struct {
 	stacks    *Stacks
-	templates map[string]tmpl // "Network", "Data", "App"
+	templates map[string]tmpl   // "Network", "Data", "App"
+	raw       map[string][]byte // the same templates as CloudFormation gets them
 }
 
 type tmpl struct {
@@ -65,7 +66,7 @@ func synth(t *testing.T, context map[string]any) *synthesized {
 	if err != nil {
 		t.Fatalf("build: %v", err)
 	}
-	s := &synthesized{stacks: stacks, templates: map[string]tmpl{}}
+	s := &synthesized{stacks: stacks, templates: map[string]tmpl{}, raw: map[string][]byte{}}
 	for name, st := range map[string]awscdk.Stack{"Network": stacks.Network.Stack, "Data": stacks.Data.Stack, "App": stacks.App.Stack} {
 		raw, err := json.Marshal(assertions.Template_FromStack(st, nil).ToJSON())
 		if err != nil {
@@ -76,6 +77,7 @@ func synth(t *testing.T, context map[string]any) *synthesized {
 			t.Fatal(err)
 		}
 		s.templates[name] = tp
+		s.raw[name] = raw
 	}
 	synthCache[key] = s
 	return s
