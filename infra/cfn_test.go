@@ -66,8 +66,8 @@ func TestCfnLintFindsNothingInDevAndProd(t *testing.T) {
 			files = append(files, f)
 		}
 	}
-	if len(files) != 6 {
-		t.Fatalf("%d templates, want 3 stacks x 2 stages", len(files))
+	if len(files) != 7 {
+		t.Fatalf("%d templates, want 3 stacks x 2 stages + prod's DR vault", len(files))
 	}
 	cmd := exec.Command(bin, append([]string{"--config-file", rc, "--format", "parseable",
 		"--non-zero-exit-code", "informational"}, files...)...)
@@ -193,5 +193,44 @@ func TestDBCredentialRotationKeepsTheProxyOnTheRotatedSecret(t *testing.T) {
 				t.Errorf("%s: rotation function not in the VPC with the Secrets Manager endpoint: %s", stage, p)
 			}
 		}
+	}
+}
+
+// Prod survives a lost AZ (Multi-AZ database and Redis, a NAT gateway per AZ)
+// and a lost region (daily snapshots copied to the DR region's vault).
+func TestProdSurvivesALostAZAndKeepsCopiesInTheDRRegion(t *testing.T) {
+	p, d := prod(t), dev(t)
+	if n := len(p.ofType("Network", "AWS::EC2::NatGateway")); n != 3 {
+		t.Errorf("prod: %d NAT gateways, want one per AZ (3)", n)
+	}
+	if n := len(d.ofType("Network", "AWS::EC2::NatGateway")); n != 1 {
+		t.Errorf("dev: %d NAT gateways, want 1", n)
+	}
+	for _, st := range []*synthesized{p, d} {
+		for _, sub := range st.ofType("Network", "AWS::EC2::Subnet") {
+			if !strings.Contains(js(sub.Properties["AvailabilityZone"]), "Fn::GetAZs") {
+				t.Errorf("%s: subnet AZ %s is not from Fn::GetAZs", st.stacks.Config.Stage, js(sub.Properties["AvailabilityZone"]))
+			}
+		}
+	}
+	if d.stacks.DR != nil || len(d.ofType("Data", "AWS::Backup::BackupPlan")) != 1 ||
+		strings.Contains(js(d.ofType("Data", "AWS::Backup::BackupPlan")), "CopyActions") {
+		t.Error("dev must have no DR copy")
+	}
+	if p.stacks.DR == nil || *p.stacks.DR.Region() != "eu-west-1" {
+		t.Fatal("prod: no DR stack in eu-west-1")
+	}
+	vaults := p.ofType("DR", "AWS::Backup::BackupVault")
+	if len(vaults) != 1 {
+		t.Fatalf("DR stack: %d vaults", len(vaults))
+	}
+	for _, v := range vaults {
+		if v.Properties["BackupVaultName"] != "telefonagent-prod-dr-vault" || v.DeletionPolicy != "Retain" {
+			t.Errorf("DR vault %s (DeletionPolicy %s)", js(v.Properties), v.DeletionPolicy)
+		}
+	}
+	plan := js(p.ofType("Data", "AWS::Backup::BackupPlan"))
+	if !strings.Contains(plan, `"DestinationBackupVaultArn":"arn:aws:backup:eu-west-1:123456789012:backup-vault:telefonagent-prod-dr-vault"`) {
+		t.Errorf("prod backup plan does not copy to the DR vault: %s", plan)
 	}
 }

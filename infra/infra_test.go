@@ -67,7 +67,11 @@ func synth(t *testing.T, context map[string]any) *synthesized {
 		t.Fatalf("build: %v", err)
 	}
 	s := &synthesized{stacks: stacks, templates: map[string]tmpl{}, raw: map[string][]byte{}}
-	for name, st := range map[string]awscdk.Stack{"Network": stacks.Network.Stack, "Data": stacks.Data.Stack, "App": stacks.App.Stack} {
+	all := map[string]awscdk.Stack{"Network": stacks.Network.Stack, "Data": stacks.Data.Stack, "App": stacks.App.Stack}
+	if stacks.DR != nil {
+		all["DR"] = stacks.DR
+	}
+	for name, st := range all {
 		raw, err := json.Marshal(assertions.Template_FromStack(st, nil).ToJSON())
 		if err != nil {
 			t.Fatal(err)

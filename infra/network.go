@@ -52,10 +52,10 @@ func NewNetwork(scope constructs.Construct, id string, cfg Config, props *awscdk
 	n.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(vpcCIDR)),
 		AvailabilityZones: &azs,
-		// One NAT gateway, explicit: the only way out of the VPC, for Cal.com
-		// (and the RDS API for migrate's pre-migration snapshot). A second AZ's
-		// NAT would buy availability of Cal.com egress at ~35 USD/month.
-		NatGateways:       jsii.Number(1),
+		// The only way out of the VPC, for Cal.com (and the RDS API for
+		// migrate's pre-migration snapshot). Prod: one per AZ, so a lost AZ
+		// leaves the others their egress (~35 USD/month each); dev: one.
+		NatGateways:       jsii.Number(float64(cfg.NatGateways)),
 		NatGatewaySubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String(subnetPublic)},
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
 			{Name: jsii.String(subnetPublic), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(26), MapPublicIpOnLaunch: jsii.Bool(false)},

@@ -15,6 +15,8 @@ type Stacks struct {
 	Network *Network
 	Data    *Data
 	App     *AppStack
+	// DR is the backup vault stack in cfg.DRRegion (nil when off).
+	DR awscdk.Stack
 }
 
 // ConfigFromContext reads the Config from the app's CDK context.
@@ -49,6 +51,12 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 	s := &Stacks{Config: cfg}
 	s.Network = NewNetwork(app, name("Network"), cfg, props("VPC, endpoints, NAT, function security groups"))
 	s.Data = NewData(app, name("Data"), cfg, s.Network, props("Secrets, RDS MySQL + Proxy, Redis, backups"))
+	if cfg.DRRegion != "" {
+		drProps := props("Backup vault in the DR region: copies of the daily DB snapshots")
+		drProps.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.DRRegion)}
+		s.DR = NewDR(app, name("DR"), cfg, drProps)
+		s.Data.Stack.AddDependency(s.DR, jsii.String("the daily backup copies into the DR vault"))
+	}
 	var err error
 	s.App, err = NewAppStack(app, name("App"), cfg, s.Network, s.Data, props("Functions, API + WAF, releases, queue, alarms"))
 	if err != nil {

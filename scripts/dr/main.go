@@ -3,13 +3,14 @@
 //
 //	go run ./scripts/dr pitr    -stage prod (-time 2026-11-25T10:15:00Z | -latest) [-switch] [-dry-run]
 //	go run ./scripts/dr restore -stage prod -snapshot ID-or-ARN [-source-region R] [-switch] [-dry-run]
+//	go run ./scripts/dr switch  -stage prod -restored ID [-dry-run]
 //	go run ./scripts/dr check   -dsn DSN
 //
 // pitr restores the stage's RDS instance to a point in time, restore to a
 // snapshot (AWS Backup or manual; -source-region first copies a snapshot from
 // another region). Both create a new instance beside the old one with the old
 // one's network, parameter group and Multi-AZ setting, and stop there unless
-// -switch: then the old instance is renamed to <id>-old, the restored one
+// -switch (or a later `switch -restored <id>` after checking it): then the old instance is renamed to <id>-old, the restored one
 // takes the stack's identifier, and RDS Proxy is pointed at it, so the
 // functions keep their endpoint and the stack matches again. -dry-run prints
 // every AWS call, in order, as the equivalent AWS CLI command, and calls
@@ -62,12 +63,13 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage:
   go run ./scripts/dr pitr    -stage prod (-time RFC3339 | -latest) [-switch] [-dry-run]
   go run ./scripts/dr restore -stage prod -snapshot ID-or-ARN [-source-region R] [-switch] [-dry-run]
+  go run ./scripts/dr switch  -stage prod -restored ID [-dry-run]
   go run ./scripts/dr check   -dsn DSN`)
 }
 
 func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 	switch cmd {
-	case "pitr", "restore":
+	case "pitr", "restore", "switch":
 		fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 		fs.SetOutput(io.Discard)
 		var o options
@@ -76,10 +78,13 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		fs.BoolVar(&o.Switch, "switch", false, "after the restore, rename and point RDS Proxy at the restored instance")
 		fs.BoolVar(&o.DryRun, "dry-run", false, "print every AWS call and make none")
 		stamp := fs.String("suffix", time.Now().UTC().Format("20060102-1504"), "suffix of the restored instance's temporary identifier")
-		if cmd == "pitr" {
+		switch cmd {
+		case "switch":
+			fs.StringVar(&o.Restored, "restored", "", "identifier of the restored instance (what pitr or restore printed)")
+		case "pitr":
 			fs.StringVar(&o.Time, "time", "", "restore time, RFC 3339 (UTC)")
 			fs.BoolVar(&o.Latest, "latest", false, "restore to the latest restorable time")
-		} else {
+		default:
 			fs.StringVar(&o.Snapshot, "snapshot", "", "DB snapshot identifier or ARN")
 			fs.StringVar(&o.SourceRegion, "source-region", "", "copy the snapshot from this region first (lost region)")
 		}
@@ -123,8 +128,8 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 
 // options of pitr and restore.
 type options struct {
-	Stage, Region, Time, Snapshot, SourceRegion, Suffix string
-	Latest, Switch, DryRun                              bool
+	Stage, Region, Time, Snapshot, SourceRegion, Suffix, Restored string
+	Latest, Switch, DryRun                                        bool
 }
 
 func (o *options) validate(cmd string) error {
@@ -146,6 +151,9 @@ func (o *options) validate(cmd string) error {
 			o.Time = t.UTC().Format(time.RFC3339)
 		}
 	}
+	if cmd == "switch" && (o.Restored == "" || o.Restored == instanceID(o.Stage) || !strings.HasPrefix(o.Restored, instanceID(o.Stage)+"-")) {
+		return usageError("switch: -restored must name the restored instance (" + instanceID(o.Stage) + "-r...)")
+	}
 	if cmd == "restore" && o.Snapshot == "" {
 		return usageError("restore: -snapshot is required")
 	}
@@ -158,3 +166,6 @@ func (o *options) validate(cmd string) error {
 // Names the stacks give the stage's resources (infra/data.go).
 func instanceID(stage string) string { return "telefonagent-" + stage + "-mysql" }
 func proxyName(stage string) string  { return "telefonagent-" + stage + "-proxy" }
+
+// restoredID is the identifier a restore gives the new instance until the switch.
+func restoredID(o options) string { return instanceID(o.Stage) + "-r" + o.Suffix }

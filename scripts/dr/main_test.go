@@ -81,6 +81,15 @@ func TestRestoreDryRunCopiesFromTheSourceRegionAndStopsBeforeTheSwitch(t *testin
 	}
 }
 
+// switch is the second half of a restore, after the check.
+func TestSwitchDryRunRenamesAndRetargetsTheProxy(t *testing.T) {
+	lines := dryRun(t, "switch", "-stage", "prod", "-restored", "telefonagent-prod-mysql-r20261125-1030")
+	if len(lines) != 7 || !strings.Contains(lines[0], "--db-instance-identifier telefonagent-prod-mysql --new-db-instance-identifier telefonagent-prod-mysql-old") ||
+		!strings.Contains(lines[5], "register-db-proxy-targets --db-proxy-name telefonagent-prod-proxy --db-instance-identifiers telefonagent-prod-mysql") {
+		t.Errorf("switch:\n%s", strings.Join(lines, "\n"))
+	}
+}
+
 func TestBadArgumentsAreUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"pitr", "-stage", "prod"},
@@ -88,6 +97,8 @@ func TestBadArgumentsAreUsageErrors(t *testing.T) {
 		{"pitr", "-stage", "prod", "-time", "yesterday"},
 		{"pitr", "-stage", "staging", "-latest"},
 		{"restore", "-stage", "prod"},
+		{"switch", "-stage", "prod"},
+		{"switch", "-stage", "prod", "-restored", "telefonagent-prod-mysql"},
 		{"check"},
 		{"explode"},
 	} {

@@ -67,7 +67,10 @@ type step struct {
 const waitMax = 2 * time.Hour
 
 func plan(cmd string, o options) []step {
-	src, tmp, old, proxy := instanceID(o.Stage), instanceID(o.Stage)+"-r"+o.Suffix, instanceID(o.Stage)+"-old", proxyName(o.Stage)
+	if cmd == "switch" {
+		return switchSteps(o.Stage, o.Restored)
+	}
+	src, tmp := instanceID(o.Stage), restoredID(o)
 	secretID := "telefonagent-" + o.Stage + "/db-admin"
 	prod := o.Stage == "prod"
 	var steps []step
@@ -196,7 +199,23 @@ func plan(cmd string, o options) []step {
 	if !o.Switch {
 		return steps
 	}
+	return append(steps, switchSteps(o.Stage, tmp)...)
+}
 
+// switchSteps make the restored instance tmp the stage's instance: the old one
+// is renamed to <id>-old, tmp takes the stack's identifier, RDS Proxy targets it.
+func switchSteps(stage, tmp string) []step {
+	src, old, proxy := instanceID(stage), instanceID(stage)+"-old", proxyName(stage)
+	var steps []step
+	add := func(d func(*state) string, e func(context.Context, clients, *state) error) {
+		steps = append(steps, step{describe: d, exec: e})
+	}
+	waitAvailable := func(id string) {
+		add(func(*state) string { return "aws rds wait db-instance-available --db-instance-identifier " + id },
+			func(ctx context.Context, c clients, _ *state) error {
+				return rds.NewDBInstanceAvailableWaiter(c.rds).Wait(ctx, &rds.DescribeDBInstancesInput{DBInstanceIdentifier: aws.String(id)}, waitMax)
+			})
+	}
 	rename := func(from, to string) {
 		add(func(*state) string {
 			return fmt.Sprintf("aws rds modify-db-instance --db-instance-identifier %s --new-db-instance-identifier %s --apply-immediately", from, to)
