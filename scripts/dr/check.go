@@ -52,13 +52,17 @@ func checkDSN(ctx context.Context, dsn string, out io.Writer) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer db.Close()
-	return check(ctx, db, out)
+	n, err := check(ctx, db, out)
+	if cerr := db.Close(); err == nil && cerr != nil {
+		err = cerr
+	}
+	return n, err
 }
 
 // check prints one line per invariant (counts only: no personal data) and
 // returns how many are broken.
-func check(ctx context.Context, db *sql.DB, out io.Writer) (int, error) {
+func check(ctx context.Context, db *sql.DB, w io.Writer) (int, error) {
+	out := &printer{w: w}
 	problems := 0
 	pending, err := mysql.Pending(ctx, db)
 	if err != nil {
@@ -66,9 +70,9 @@ func check(ctx context.Context, db *sql.DB, out io.Writer) (int, error) {
 	}
 	if len(pending) > 0 {
 		problems++
-		fmt.Fprintf(out, "FAIL  migrations not at head: %d pending (first %s): run scripts/migrate up\n", len(pending), pending[0])
+		out.f("FAIL  migrations not at head: %d pending (first %s): run scripts/migrate up\n", len(pending), pending[0])
 	} else {
-		fmt.Fprintln(out, "ok    migrations at head")
+		out.f("ok    migrations at head\n")
 	}
 	for _, c := range checks {
 		var n int64
@@ -77,10 +81,22 @@ func check(ctx context.Context, db *sql.DB, out io.Writer) (int, error) {
 		}
 		if n > 0 {
 			problems++
-			fmt.Fprintf(out, "FAIL  %s: %d\n", c.Name, n)
+			out.f("FAIL  %s: %d\n", c.Name, n)
 		} else {
-			fmt.Fprintf(out, "ok    no %s\n", c.Name)
+			out.f("ok    no %s\n", c.Name)
 		}
 	}
-	return problems, nil
+	return problems, out.err
+}
+
+// printer writes formatted lines and keeps the first write error.
+type printer struct {
+	w   io.Writer
+	err error
+}
+
+func (p *printer) f(format string, a ...any) {
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format, a...)
+	}
 }

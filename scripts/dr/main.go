@@ -46,11 +46,11 @@ func main() {
 	var ue usageError
 	switch {
 	case errors.As(err, &ue):
-		fmt.Fprintln(os.Stderr, "dr:", err)
+		_, _ = fmt.Fprintln(os.Stderr, "dr:", err)
 		usage(os.Stderr)
 		os.Exit(2)
 	case err != nil:
-		fmt.Fprintln(os.Stderr, "dr:", err)
+		_, _ = fmt.Fprintln(os.Stderr, "dr:", err)
 		os.Exit(1)
 	}
 }
@@ -60,7 +60,7 @@ type usageError string
 func (e usageError) Error() string { return string(e) }
 
 func usage(w io.Writer) {
-	fmt.Fprintln(w, `usage:
+	_, _ = fmt.Fprintln(w, `usage:
   go run ./scripts/dr pitr    -stage prod (-time RFC3339 | -latest) [-switch] [-dry-run]
   go run ./scripts/dr restore -stage prod -snapshot ID-or-ARN [-source-region R] [-switch] [-dry-run]
   go run ./scripts/dr switch  -stage prod -restored ID [-dry-run]
@@ -97,10 +97,11 @@ func run(ctx context.Context, cmd string, args []string, out io.Writer) error {
 		}
 		steps := plan(cmd, o)
 		if o.DryRun {
+			p := &printer{w: out}
 			for i, s := range steps {
-				fmt.Fprintf(out, "%2d. %s\n", i+1, s.describe(&state{}))
+				p.f("%2d. %s\n", i+1, s.describe(&state{}))
 			}
-			return nil
+			return p.err
 		}
 		return execute(ctx, o, steps, out)
 	case "check":

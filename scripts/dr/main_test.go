@@ -196,14 +196,16 @@ func TestDumpRestoreIntoAFreshDatabasePassesTheCheck(t *testing.T) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("dump: %v\n%s", err, stderr.String())
 	}
-	f.Close()
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 
 	dstDSN := testenv.MySQLDSN(t, "dr_restored")
 	in, err := os.Open(dump)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer in.Close()
+	defer func() { _ = in.Close() }()
 	cmd = exec.Command(tool(t, "mariadb", "mysql"), clientArgs(t, dstDSN)...)
 	stderr.Reset()
 	cmd.Stdin, cmd.Stderr = in, &stderr
@@ -214,7 +216,7 @@ func TestDumpRestoreIntoAFreshDatabasePassesTheCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer dst.Close()
+	defer func() { _ = dst.Close() }()
 	for _, table := range []string{"tenants", "customers", "appointments", "appointment_segments", "calls", "idempotency_records", "goose_db_version"} {
 		if a, b := count(t, src, table), count(t, dst, table); a != b || a == 0 {
 			t.Errorf("%s: %d rows restored of %d", table, b, a)
@@ -233,7 +235,7 @@ func TestDumpRestoreIntoAFreshDatabasePassesTheCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	defer func() { _ = conn.Close() }()
 	for _, q := range []string{
 		`SET FOREIGN_KEY_CHECKS = 0`,
 		`DELETE FROM customers WHERE id = 7`,

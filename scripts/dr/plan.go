@@ -271,12 +271,13 @@ func execute(ctx context.Context, o options, steps []step, out io.Writer) error 
 	}
 	c := clients{rds: rds.NewFromConfig(cfg), secrets: secretsmanager.NewFromConfig(cfg)}
 	s := &state{}
+	p := &printer{w: out}
 	for i, st := range steps {
-		fmt.Fprintf(out, "%2d. %s\n", i+1, st.describe(s))
+		p.f("%2d. %s\n", i+1, st.describe(s))
 		if err := st.exec(ctx, c, s); err != nil {
 			return fmt.Errorf("step %d: %w", i+1, err)
 		}
 	}
-	fmt.Fprintln(out, "done: run `go run ./scripts/dr check -dsn ...` against the restored data, then the README's verification")
-	return nil
+	p.f("done: check the restored data (dr check), then the README's verification\n")
+	return p.err
 }
