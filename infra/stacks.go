@@ -55,7 +55,7 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 		drProps := props("Backup vault in the DR region: copies of the daily DB snapshots")
 		drProps.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.DRRegion)}
 		s.DR = NewDR(app, name("DR"), cfg, drProps)
-		s.Data.Stack.AddDependency(s.DR, jsii.String("the daily backup copies into the DR vault"))
+		s.Data.Stack.AddStackDependency(s.DR, jsii.String("the daily backup copies into the DR vault"))
 	}
 	var err error
 	s.App, err = NewAppStack(app, name("App"), cfg, s.Network, s.Data, props("Functions, API + WAF, releases, queue, alarms"))
