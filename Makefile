@@ -16,7 +16,7 @@ BUILD_TAGS    := lambda.norpc$(if $(filter xray,$(TRACING)),$(comma)xray)
 BUILD_FLAGS   := -tags $(BUILD_TAGS) -trimpath -ldflags='-s -w -buildid='
 FUNCTIONS      = $(shell go run ./scripts/catalog names)
 
-.PHONY: bench-go loadtest diff help build build-local test test-go test-infra tools services dev demo bench synth deploy lint fmt vet retell-tools migrate fuzz
+.PHONY: bench-go loadtest diff help build build-local test test-go test-infra tools services dev demo bench synth deploy lint lint-tools cfn-lint vulncheck fmt vet retell-tools migrate fuzz
 
 help:
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -95,9 +95,38 @@ deploy: build $(CDK) ## deploy a stage: make deploy STAGE=prod ACCOUNT=… REGIO
 diff: build $(CDK) ## what a deploy would change
 	$(CDK) diff --no-notices -c stage=$${STAGE:-dev} -c requireBuiltAssets=true
 
-lint: vet ## formatting, vet and vulnerability check
+# Linters, pinned, installed with `go install` into .tools/bin (name=package@version).
+TOOLS_BIN  := $(CURDIR)/.tools/bin
+LINT_TOOLS := actionlint=github.com/rhysd/actionlint/cmd/actionlint@v1.7.12 \
+              gosec=github.com/securego/gosec/v2/cmd/gosec@v2.30.0 \
+              golangci-lint=github.com/golangci/golangci-lint/v2/cmd/golangci-lint@v2.15.0 \
+              gitleaks=github.com/zricethezav/gitleaks/v8@v8.30.1 \
+              govulncheck=golang.org/x/vuln/cmd/govulncheck@v1.9.0
+
+lint-tools: ## install the pinned linters into .tools/bin (reinstalls when a version changes)
+	@mkdir -p $(TOOLS_BIN); set -e; for spec in $(LINT_TOOLS); do \
+	  name=$${spec%%=*}; pkg=$${spec#*=}; \
+	  if [ "$$(cat $(TOOLS_BIN)/.$$name.version 2>/dev/null)" != "$$pkg" ] || [ ! -x $(TOOLS_BIN)/$$name ]; then \
+	    echo "go install $$pkg"; GOBIN=$(TOOLS_BIN) go install $$pkg; echo "$$pkg" > $(TOOLS_BIN)/.$$name.version; \
+	  fi; done
+
+lint: vet lint-tools cfn-lint ## gofmt, vet, golangci-lint, gosec, actionlint, cfn-lint, secret scan (offline, pinned)
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
-	go run golang.org/x/vuln/cmd/govulncheck@v1.9.0 ./...
+	$(TOOLS_BIN)/golangci-lint run ./...
+	cd infra && $(TOOLS_BIN)/golangci-lint run ./...
+	$(TOOLS_BIN)/gosec -quiet ./...
+	cd infra && $(TOOLS_BIN)/gosec -quiet ./...
+	$(TOOLS_BIN)/actionlint
+	$(TOOLS_BIN)/gitleaks git --no-banner --redact --log-opts="$${GITLEAKS_LOG_OPTS:-HEAD}" .
+
+cfn-lint: ## synthesize dev and prod and lint every template with cfn-lint (.cfnlintrc), plus the cycle check
+	@command -v cfn-lint >/dev/null || { echo "cfn-lint is missing: pip install cfn-lint"; exit 1; }
+	cd infra && go test -count=1 -run '^(TestCfnLintFindsNothingInDevAndProd|TestNoDependencyCycleInAnyTemplate)$$' -v .
+
+vulncheck: lint-tools ## known vulnerabilities in the dependencies (needs the network: vuln.go.dev)
+	$(TOOLS_BIN)/govulncheck ./...
+	cd infra && $(TOOLS_BIN)/govulncheck ./...
 
 vet:
 	go vet ./...
+	cd infra && go vet ./...

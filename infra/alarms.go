@@ -76,8 +76,8 @@ func (a *AppStack) rollbackAlarms(cfg Config, u *FunctionUnit) []awscloudwatch.A
 				continue
 			}
 			e, c := fmt.Sprintf("e%d", i), fmt.Sprintf("c%d", i)
-			using[e] = r.Method.MetricServerError(a.API.DeploymentStage(), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute()})
-			using[c] = r.Method.MetricCount(a.API.DeploymentStage(), &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: minute()})
+			using[e] = a.routeMetric(cfg, r, "5XXError")
+			using[c] = a.routeMetric(cfg, r, "Count")
 			errs = append(errs, "FILL("+e+",0)")
 			counts = append(counts, c)
 		}
@@ -89,6 +89,27 @@ func (a *AppStack) rollbackAlarms(cfg Config, u *FunctionUnit) []awscloudwatch.A
 			}), gt, apiServerErrorPc, 3, 2))
 	}
 	return out
+}
+
+// routeMetric is API Gateway's per-method metric of one route, with every
+// dimension a literal. Method.MetricServerError(stage) would put a Ref of the
+// stage into the Stage dimension: the alarm would then depend on the stage,
+// the stage on the deployment, the deployment on the method, the method on
+// the alias, and the alias (through its CodeDeploy UpdatePolicy) on the
+// deployment group that watches this alarm — a cycle CloudFormation refuses.
+func (a *AppStack) routeMetric(cfg Config, r RouteMethod, name string) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace:  jsii.String("AWS/ApiGateway"),
+		MetricName: jsii.String(name),
+		DimensionsMap: &map[string]*string{
+			"ApiName":  jsii.String(apiName(cfg)),
+			"Stage":    jsii.String(apiStageName(cfg)),
+			"Method":   jsii.String(r.Route.Method),
+			"Resource": jsii.String(r.Route.Path),
+		},
+		Statistic: jsii.String("Sum"),
+		Period:    minute(),
+	})
 }
 
 // emf is a custom metric the functions emit (names from metricnames.go).

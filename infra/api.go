@@ -22,6 +22,11 @@ type RouteMethod struct {
 
 // newAPI builds the REST API with one method per catalogued route, each
 // integrated with its function's `live` alias.
+// apiName and apiStageName are literals: the route alarms name them in their
+// metric dimensions instead of referencing the API's resources.
+func apiName(cfg Config) string      { return cfg.Prefix() + "-api" }
+func apiStageName(cfg Config) string { return string(cfg.Stage) }
+
 func (a *AppStack) newAPI(cfg Config) {
 	stack := a.Stack
 	accessLogs := awslogs.NewLogGroup(stack, jsii.String("ApiAccessLogs"), &awslogs.LogGroupProps{
@@ -29,13 +34,13 @@ func (a *AppStack) newAPI(cfg Config) {
 		RemovalPolicy: removal(cfg),
 	})
 	a.API = awsapigateway.NewRestApi(stack, jsii.String("Api"), &awsapigateway.RestApiProps{
-		RestApiName:                 jsii.String(cfg.Prefix() + "-api"),
+		RestApiName:                 jsii.String(apiName(cfg)),
 		Description:                 jsii.String("Retell and Cal.com webhooks, Retell custom functions, health, admin"),
 		EndpointTypes:               &[]awsapigateway.EndpointType{awsapigateway.EndpointType_REGIONAL},
 		CloudWatchRole:              jsii.Bool(true),
 		CloudWatchRoleRemovalPolicy: awscdk.RemovalPolicy_RETAIN, // the account-level setting outlives one stage
 		DeployOptions: &awsapigateway.StageOptions{
-			StageName:            jsii.String(string(cfg.Stage)),
+			StageName:            jsii.String(apiStageName(cfg)),
 			TracingEnabled:       jsii.Bool(true),
 			ThrottlingRateLimit:  jsii.Number(cfg.ApiRateLimit),
 			ThrottlingBurstLimit: jsii.Number(float64(cfg.ApiBurstLimit)),

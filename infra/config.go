@@ -26,8 +26,19 @@ type Config struct {
 	Stage   Stage
 	Account string
 	Region  string
-	// AZs are explicit so synth never needs an AZ lookup (which needs AWS).
-	AZs []string
+	// AZCount is how many availability zones the VPC spans (2 dev, 3 prod).
+	// Unless AZs pins them by name (context azs), the template takes them
+	// from Fn::GetAZs at deploy time, so it fits any account and region.
+	AZCount int
+	AZs     []string
+	// NatGateways: one per AZ in prod (losing an AZ must not cut the
+	// functions off Cal.com), one in dev.
+	NatGateways int
+	// DRRegion, when set, gets a backup vault (stack Telefonagent-<stage>-DR)
+	// to which AWS Backup copies every daily DB snapshot: the restore point
+	// when the whole region is lost. Default eu-west-1 in prod (eu-central-1
+	// if the stage itself runs in eu-west-1), off in dev; "off" disables.
+	DRRegion string
 
 	// Domain, when set, gets a custom domain on the API with the ACM
 	// certificate CertificateARN (both or neither).
@@ -116,12 +127,30 @@ func ParseConfig(get func(key string) any) (Config, error) {
 	if !regionRE.MatchString(c.Region) {
 		return c, fmt.Errorf("context region=%q is not a region name", c.Region)
 	}
-	c.AZs = []string{c.Region + "a", c.Region + "b"}
+	c.AZCount = 2
 	if c.Prod() {
-		c.AZs = append(c.AZs, c.Region+"c")
+		c.AZCount = 3
 	}
 	if azs := str("azs", ""); azs != "" {
 		c.AZs = splitList(azs)
+		c.AZCount = len(c.AZs)
+	}
+	c.NatGateways = 1
+	if c.Prod() {
+		c.NatGateways = c.AZCount
+	}
+	drDef := "off"
+	if c.Prod() {
+		drDef = "eu-west-1"
+		if c.Region == drDef {
+			drDef = "eu-central-1"
+		}
+	}
+	if c.DRRegion = str("drRegion", drDef); c.DRRegion == "off" {
+		c.DRRegion = ""
+	}
+	if c.DRRegion != "" && (!regionRE.MatchString(c.DRRegion) || c.DRRegion == c.Region) {
+		return c, fmt.Errorf("context drRegion=%q: want another region's name, or off", c.DRRegion)
 	}
 	c.Domain = str("domain", "")
 	c.CertificateARN = str("certificateArn", "")

@@ -16,7 +16,7 @@ func TestParseConfigStageDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if d.Stage != StageDev || d.Account != DummyAccount || d.Region != "eu-central-1" || d.DeploymentConfig != "ALL_AT_ONCE" ||
-		len(d.RetellIPAllowList) != 0 || len(d.AZs) != 2 || d.RequireBuiltAssets {
+		len(d.RetellIPAllowList) != 0 || len(d.AZs) != 0 || d.AZCount != 2 || d.NatGateways != 1 || d.DRRegion != "" || d.RequireBuiltAssets {
 		t.Errorf("dev defaults: %+v", d)
 	}
 	p, err := ParseConfig(ctx(map[string]any{"stage": "prod", "account": "210987654321", "region": "eu-west-1"}))
@@ -24,7 +24,7 @@ func TestParseConfigStageDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !p.Prod() || p.DeploymentConfig != "CANARY_10PERCENT_5MINUTES" || p.Prefix() != "telefonagent-prod" ||
-		!reflect.DeepEqual(p.AZs, []string{"eu-west-1a", "eu-west-1b", "eu-west-1c"}) || p.DBMaxConnections <= d.DBMaxConnections {
+		len(p.AZs) != 0 || p.AZCount != 3 || p.NatGateways != 3 || p.DRRegion != "eu-central-1" || p.DBMaxConnections <= d.DBMaxConnections {
 		t.Errorf("prod defaults: %+v", p)
 	}
 }
@@ -94,5 +94,31 @@ func TestAssetDirUsesBuiltBinaryOrPlaceholder(t *testing.T) {
 	dir, placeholder, err = AssetDir(cfg, "health")
 	if err != nil || placeholder || dir != filepath.Join(dist, "health") {
 		t.Errorf("built: dir=%s placeholder=%v err=%v", dir, placeholder, err)
+	}
+}
+
+func TestParseConfigPinnedAZs(t *testing.T) {
+	c, err := ParseConfig(ctx(map[string]any{"stage": "prod", "azs": "eu-central-1a,eu-central-1b"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.AZs, []string{"eu-central-1a", "eu-central-1b"}) || c.AZCount != 2 {
+		t.Errorf("pinned AZs: %v (count %d)", c.AZs, c.AZCount)
+	}
+}
+
+func TestParseConfigDRRegion(t *testing.T) {
+	c, err := ParseConfig(ctx(map[string]any{"stage": "prod"}))
+	if err != nil || c.DRRegion != "eu-west-1" {
+		t.Errorf("prod in eu-central-1: DR region %q, %v; want eu-west-1", c.DRRegion, err)
+	}
+	c, err = ParseConfig(ctx(map[string]any{"stage": "prod", "drRegion": "off"}))
+	if err != nil || c.DRRegion != "" {
+		t.Errorf("drRegion=off: %q, %v", c.DRRegion, err)
+	}
+	for _, bad := range []string{"eu-central-1", "mars"} {
+		if _, err := ParseConfig(ctx(map[string]any{"stage": "prod", "drRegion": bad})); err == nil {
+			t.Errorf("drRegion=%s accepted", bad)
+		}
 	}
 }

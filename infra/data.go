@@ -184,14 +184,22 @@ func NewData(scope constructs.Construct, id string, cfg Config, net *Network, pr
 		BackupVaultName: jsii.String(cfg.Prefix() + "-vault"),
 		RemovalPolicy:   removal(cfg),
 	})
-	rules := []awsbackup.BackupPlanRule{
-		awsbackup.NewBackupPlanRule(&awsbackup.BackupPlanRuleProps{
-			RuleName:           jsii.String("daily"),
-			BackupVault:        vault,
-			ScheduleExpression: awsevents.Schedule_Cron(&awsevents.CronOptions{Hour: jsii.String("2"), Minute: jsii.String("30")}),
-			DeleteAfter:        awscdk.Duration_Days(jsii.Number(35)),
-		}),
+	daily := &awsbackup.BackupPlanRuleProps{
+		RuleName:           jsii.String("daily"),
+		BackupVault:        vault,
+		ScheduleExpression: awsevents.Schedule_Cron(&awsevents.CronOptions{Hour: jsii.String("2"), Minute: jsii.String("30")}),
+		DeleteAfter:        awscdk.Duration_Days(jsii.Number(35)),
 	}
+	if cfg.DRRegion != "" {
+		// Each daily snapshot is copied to the DR region's vault (DR stack):
+		// the restore point if this region is lost (README: disaster recovery).
+		drVault := awsbackup.BackupVault_FromBackupVaultArn(stack, jsii.String("DrVault"), jsii.String(drVaultARN(cfg)))
+		daily.CopyActions = &[]*awsbackup.BackupPlanCopyActionProps{{
+			DestinationBackupVault: drVault,
+			DeleteAfter:            awscdk.Duration_Days(jsii.Number(35)),
+		}}
+	}
+	rules := []awsbackup.BackupPlanRule{awsbackup.NewBackupPlanRule(daily)}
 	if cfg.Prod() {
 		rules = append(rules, awsbackup.NewBackupPlanRule(&awsbackup.BackupPlanRuleProps{
 			RuleName:           jsii.String("monthly"),
@@ -269,11 +277,27 @@ func NewData(scope constructs.Construct, id string, cfg Config, net *Network, pr
 		PreferredMaintenanceWindow: jsii.String("sun:03:30-sun:04:30"),
 		AutoMinorVersionUpgrade:    jsii.Bool(true),
 	})
-	d.Redis.Node().AddDependency(subnetGroup)
 	if !cfg.Prod() {
 		suppress(d.Redis, false, Suppression{ID: "AwsSolutions-AEC4", Reason: "dev runs one Redis node; prod has a replica with automatic failover (stage setting)."})
 	}
 	return d
+}
+
+// NewDR is the stack in the DR region: the vault the daily DB snapshots are
+// copied to. It holds no running resources (nothing to pay but storage).
+func NewDR(scope constructs.Construct, id string, cfg Config, props *awscdk.StackProps) awscdk.Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), props)
+	awsbackup.NewBackupVault(stack, jsii.String("Vault"), &awsbackup.BackupVaultProps{
+		BackupVaultName: jsii.String(drVaultName(cfg)),
+		RemovalPolicy:   removal(cfg),
+	})
+	return stack
+}
+
+func drVaultName(cfg Config) string { return cfg.Prefix() + "-dr-vault" }
+
+func drVaultARN(cfg Config) string {
+	return fmt.Sprintf("arn:aws:backup:%s:%s:backup-vault:%s", cfg.DRRegion, cfg.Account, drVaultName(cfg))
 }
 
 func snapshotDays(cfg Config) float64 {

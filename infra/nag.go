@@ -29,13 +29,6 @@ func suppress(construct any, children bool, ss ...Suppression) {
 	cdknag.NagSuppressions_AddResourceSuppressions(construct, &out, jsii.Bool(children))
 }
 
-// suppressPath is suppress for constructs that CDK creates as singletons
-// (custom resource providers) and that we only know by path.
-func suppressPath(stack awscdk.Stack, path string, ss ...Suppression) {
-	out := nagSuppressions(ss)
-	cdknag.NagSuppressions_AddResourceSuppressionsByPath(stack, jsii.String(path), &out, jsii.Bool(true))
-}
-
 // nagSuppressions converts our suppressions to cdk-nag's; an AppliesTo
 // entry starting with "/" is a regular expression.
 func nagSuppressions(ss []Suppression) []*cdknag.NagPackSuppression {

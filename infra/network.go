@@ -39,17 +39,23 @@ func NewNetwork(scope constructs.Construct, id string, cfg Config, props *awscdk
 	stack := awscdk.NewStack(scope, jsii.String(id), props)
 	n := &Network{Stack: stack}
 
-	azs := make([]*string, len(cfg.AZs))
-	for i, az := range cfg.AZs {
-		azs[i] = jsii.String(az)
+	// AZs from Fn::GetAZs (resolved by CloudFormation in the deploying
+	// account) unless the context pins them by name.
+	azs := make([]*string, cfg.AZCount)
+	for i := range azs {
+		if len(cfg.AZs) > 0 {
+			azs[i] = jsii.String(cfg.AZs[i])
+		} else {
+			azs[i] = awscdk.Fn_Select(jsii.Number(float64(i)), awscdk.Fn_GetAzs(nil))
+		}
 	}
 	n.Vpc = awsec2.NewVpc(stack, jsii.String("Vpc"), &awsec2.VpcProps{
 		IpAddresses:       awsec2.IpAddresses_Cidr(jsii.String(vpcCIDR)),
 		AvailabilityZones: &azs,
-		// One NAT gateway, explicit: the only way out of the VPC, for Cal.com
-		// (and the RDS API for migrate's pre-migration snapshot). A second AZ's
-		// NAT would buy availability of Cal.com egress at ~35 USD/month.
-		NatGateways:       jsii.Number(1),
+		// The only way out of the VPC, for Cal.com (and the RDS API for
+		// migrate's pre-migration snapshot). Prod: one per AZ, so a lost AZ
+		// leaves the others their egress (~35 USD/month each); dev: one.
+		NatGateways:       jsii.Number(float64(cfg.NatGateways)),
 		NatGatewaySubnets: &awsec2.SubnetSelection{SubnetGroupName: jsii.String(subnetPublic)},
 		SubnetConfiguration: &[]*awsec2.SubnetConfiguration{
 			{Name: jsii.String(subnetPublic), SubnetType: awsec2.SubnetType_PUBLIC, CidrMask: jsii.Number(26), MapPublicIpOnLaunch: jsii.Bool(false)},

@@ -15,6 +15,8 @@ type Stacks struct {
 	Network *Network
 	Data    *Data
 	App     *AppStack
+	// DR is the backup vault stack in cfg.DRRegion (nil when off).
+	DR awscdk.Stack
 }
 
 // ConfigFromContext reads the Config from the app's CDK context.
@@ -32,23 +34,36 @@ func Build(app awscdk.App, cfg Config) (*Stacks, error) {
 			Tags: &map[string]*string{"project": jsii.String("telefonagent-gateway"), "stage": jsii.String(string(cfg.Stage))},
 		}
 	}
-	// The VPC names its AZs; seed the AZ lookup CDK still performs to check
-	// them, so synth never asks AWS (it must work offline, with no account).
-	azs := make([]any, len(cfg.AZs))
-	for i, az := range cfg.AZs {
-		azs[i] = az
+	// Seed the AZ lookup CDK performs for a stack with an environment, so
+	// synth never asks AWS (it must work offline, with no account). The VPC
+	// itself takes its AZs from Fn::GetAZs (or the pinned names).
+	azs := []any{}
+	for _, az := range cfg.AZs {
+		azs = append(azs, az)
+	}
+	if len(azs) == 0 {
+		for i := 0; i < cfg.AZCount; i++ {
+			azs = append(azs, cfg.Region+string(rune('a'+i)))
+		}
 	}
 	app.Node().SetContext(jsii.String(fmt.Sprintf("availability-zones:account=%s:region=%s", cfg.Account, cfg.Region)), azs)
 
 	s := &Stacks{Config: cfg}
 	s.Network = NewNetwork(app, name("Network"), cfg, props("VPC, endpoints, NAT, function security groups"))
 	s.Data = NewData(app, name("Data"), cfg, s.Network, props("Secrets, RDS MySQL + Proxy, Redis, backups"))
+	if cfg.DRRegion != "" {
+		drProps := props("Backup vault in the DR region: copies of the daily DB snapshots")
+		drProps.Env = &awscdk.Environment{Account: jsii.String(cfg.Account), Region: jsii.String(cfg.DRRegion)}
+		s.DR = NewDR(app, name("DR"), cfg, drProps)
+		s.Data.Stack.AddStackDependency(s.DR, jsii.String("the daily backup copies into the DR vault"))
+	}
 	var err error
 	s.App, err = NewAppStack(app, name("App"), cfg, s.Network, s.Data, props("Functions, API + WAF, releases, queue, alarms"))
 	if err != nil {
 		return nil, err
 	}
 	ApplyNag(app)
+	markLambdaRoleDependency(app)
 	return s, nil
 }
 
